@@ -1,0 +1,52 @@
+# HealthDash developer tasks.
+#
+# The virtualenv is installed from requirements.lock (exact pins exported from poetry.lock,
+# main dependencies + the `dev` extra), so a fresh machine gets the locked versions.
+# After changing dependencies in pyproject.toml, regenerate both lock files:
+#   poetry lock
+#   poetry export -f requirements.txt --without-hashes --extras dev -o requirements.lock
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed.stamp
+
+# Services used by the tests; override from the environment.
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+CHROMIUM ?= /usr/bin/chromium
+export TEST_DATABASE_URL TEST_REDIS_URL CHROMIUM
+
+.PHONY: venv run test lint bench clean distclean
+
+venv: $(STAMP)
+
+# Reinstalls only when the lock file or the project metadata change.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -r requirements.lock
+	$(BIN)/pip install -e . --no-deps
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/healthdash init-db
+	$(BIN)/healthdash seed-demo
+	$(BIN)/healthdash run
+
+test: venv
+	$(BIN)/python -m playwright --version
+	$(BIN)/pytest -q
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: venv
+	$(BIN)/python -m bench.series
+
+# Removes build and tool caches; keeps .venv and var/ (your data). `distclean` also drops .venv.
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .hypothesis bench/out
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

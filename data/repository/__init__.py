@@ -1,0 +1,24 @@
+"""The repository: the only place that speaks SQL.
+
+Split by concern into mixins (people and access, writes and rollups, reads) that share one
+engine and one cache; callers only ever see `Repository`.
+"""
+
+from data.repository.observations import ObservationBatch, UpsertResult, WriteMixin
+from data.repository.people import PatientRecord, PeopleMixin, UserRecord
+from data.repository.reads import ReadMixin, Series, Summary
+
+
+class Repository(PeopleMixin, WriteMixin, ReadMixin):
+    """All persistence for HealthDash. Reads of patient data take a `Principal`."""
+
+
+__all__ = [
+    "ObservationBatch",
+    "PatientRecord",
+    "Repository",
+    "Series",
+    "Summary",
+    "UpsertResult",
+    "UserRecord",
+]

@@ -1,0 +1,275 @@
+"""Writes: idempotent bulk upsert of observations and maintenance of the rollups."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import repeat
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, delete, insert, select, text, update
+
+from data import catalog
+from data import schema as s
+from data.repository.base import RepositoryBase, columns, fetch_driver_rows, now_ts
+from data.rollups import DAY, RawRows, compute
+
+# (metric, start_ts, end_ts, utc_offset_min, value, source name)
+Row = tuple[str, int, int, int, float, str]
+# Days apart beyond which touched days are recomputed as separate windows.
+WINDOW_GAP_DAYS = 7
+# Raw rows read around a window so intervals and offsets crossing its edges are complete.
+MARGIN_S = 2 * DAY
+
+_OBS_COLUMNS = "patient_id, metric, start_ts, source_id, end_ts, utc_offset_min, value"
+
+
+@dataclass(frozen=True)
+class ObservationBatch:
+    """Rows for one patient; `source_kinds` names the kind of each source (watch, phone...)."""
+
+    patient_id: int
+    rows: list[Row]
+    source_kinds: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What a write did: rows new to the database, rows already there, rollup days redone."""
+
+    inserted: int
+    duplicates: int
+    days_recomputed: int
+
+
+class WriteMixin(RepositoryBase):
+    """Observation writes."""
+
+    def upsert_observations(self, batch: ObservationBatch) -> UpsertResult:
+        """Store a batch once, however often it is sent, and refresh the rollups it touches.
+
+        The batch is validated first: a bad row raises ValueError naming the row and
+        nothing of the batch is stored.
+        """
+        if not batch.rows:
+            return UpsertResult(0, 0, 0)
+        cols = _validated_columns(batch.rows)
+        ids = self.source_ids(  # type: ignore[attr-defined]
+            batch.patient_id, {n: batch.source_kinds.get(n, "other") for n in set(cols.source)}
+        )
+        pid = batch.patient_id
+        values = zip(
+            repeat(pid, len(cols.metric)), cols.metric, cols.start.tolist(),
+            map(ids.__getitem__, cols.source), cols.end.tolist(), cols.offset.tolist(), cols.value.tolist(), strict=True,
+        )
+        with self.engine.begin() as conn:
+            inserted = self._insert_ignoring_duplicates(conn, values)
+            days = 0
+            if inserted:
+                days = self._refresh_rollups(conn, pid, _touched_days(cols))
+                self._bump_version(conn, pid)
+        return UpsertResult(inserted, len(batch.rows) - inserted, days)
+
+    def _insert_ignoring_duplicates(self, conn: Connection, values: Iterable[tuple]) -> int:
+        raw = conn.connection.driver_connection
+        if self.sqlite:
+            before = raw.total_changes
+            raw.executemany(
+                f"INSERT OR IGNORE INTO observations ({_OBS_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+                values,
+            )
+            return raw.total_changes - before
+        with raw.cursor() as cur:
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS observations_stage "
+                "(LIKE observations INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            with cur.copy(f"COPY observations_stage ({_OBS_COLUMNS}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+            cur.execute(
+                f"INSERT INTO observations ({_OBS_COLUMNS}) SELECT {_OBS_COLUMNS} "
+                "FROM observations_stage ON CONFLICT DO NOTHING"
+            )
+            inserted = cur.rowcount
+            cur.execute("TRUNCATE observations_stage")
+            return inserted
+
+    def recompute_rollups(
+        self, patient_id: int, progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> int:
+        """Rebuild every rollup of a patient from raw data, month by month (a repair tool).
+
+        Returns the number of days recomputed; stops early (keeping finished months) when
+        `cancelled()` turns true.
+        """
+        with self.engine.connect() as conn:
+            bounds = conn.execute(text(
+                "SELECT metric, min(start_ts + utc_offset_min * 60), "
+                "max(end_ts + utc_offset_min * 60) FROM observations "
+                "WHERE patient_id = :p GROUP BY metric"
+            ), {"p": patient_id}).all()
+        windows = [
+            (metric, day, min(day + 31 * DAY, hi // DAY * DAY + DAY))
+            for metric, lo, hi in bounds
+            for day in range(lo // DAY * DAY, hi // DAY * DAY + DAY, 31 * DAY)
+        ]
+        done = 0
+        for i, (metric, lo, hi) in enumerate(windows):
+            if cancelled is not None and cancelled():
+                break
+            with self.engine.begin() as conn:
+                done += self._refresh_rollups(conn, patient_id, {metric: [(lo, hi)]})
+                self._bump_version(conn, patient_id)
+            if progress is not None:
+                progress(i + 1, len(windows))
+        return done
+
+    def _refresh_rollups(
+        self, conn: Connection, patient_id: int, windows: dict[str, list[tuple[int, int]]]
+    ) -> int:
+        priority = self.source_priorities(patient_id)  # type: ignore[attr-defined]
+        days = 0
+        for metric, spans in windows.items():
+            kind = catalog.get(metric).kind
+            for lo, hi in spans:
+                rows = _read_raw(conn, patient_id, metric, lo - MARGIN_S, hi + MARGIN_S)
+                for table, res in ((s.rollup_hourly, "hour"), (s.rollup_daily, "day")):
+                    frame = compute(rows, kind, priority, res)
+                    frame = frame[(frame["bucket"] >= lo) & (frame["bucket"] < hi)]
+                    _replace_rollups(conn, table, patient_id, metric, lo, hi, frame)
+                days += (hi - lo) // DAY
+        return days
+
+    def _bump_version(self, conn: Connection, patient_id: int) -> None:
+        table = s.data_versions
+        updated = conn.execute(
+            update(table).where(table.c.patient_id == patient_id).values(
+                version=table.c.version + 1, updated_ts=now_ts()
+            )
+        ).rowcount
+        if not updated:
+            conn.execute(insert(table).values(patient_id=patient_id, version=1,
+                                              updated_ts=now_ts()))
+
+    def data_version(self, patient_id: int) -> int:
+        """Counter bumped by every write of a patient's data (cache keys include it)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(s.data_versions.c.version).where(
+                    s.data_versions.c.patient_id == patient_id
+                )
+            ).scalar() or 0
+
+
+@dataclass(frozen=True)
+class _Columns:
+    metric: tuple[str, ...]
+    start: np.ndarray
+    end: np.ndarray
+    offset: np.ndarray
+    value: np.ndarray
+    source: tuple[str, ...]
+
+
+def _validated_columns(rows: list[Row]) -> _Columns:
+    """The batch as columns, or ValueError naming the first bad row and what is wrong."""
+    widths = {len(r) for r in rows}
+    if widths != {6}:
+        i = next(i for i, r in enumerate(rows) if len(r) != 6)
+        raise ValueError(f"row {i}: expected 6 fields, got {len(rows[i])}: {rows[i]!r}")
+    metric, start, end, offset, value, source = zip(*rows, strict=True)
+    for code in set(metric):
+        try:
+            catalog.get(code)
+        except ValueError as exc:
+            raise ValueError(f"row {metric.index(code)}: {exc}") from exc
+    try:
+        cols = _Columns(
+            metric, np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64),
+            np.asarray(offset, dtype=np.int64), np.asarray(value, dtype=np.float64), source,
+        )
+    except (TypeError, ValueError, OverflowError) as exc:
+        bad = _first_non_numeric(rows)
+        raise ValueError(f"row {bad}: not a number where one is expected: {rows[bad]!r}") from exc
+    checks = (
+        (cols.end < cols.start, "ends before it starts"),
+        (np.abs(cols.offset) > 16 * 60, "has an impossible UTC offset"),
+        (~np.isfinite(cols.value), "has a value that is not a finite number"),
+    )
+    for bad, what in checks:
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"row {i} ({metric[i]}) {what}: {rows[i]!r}")
+    if not all(source):
+        i = source.index(next(x for x in source if not x))
+        raise ValueError(f"row {i} ({metric[i]}) has no source: {rows[i]!r}")
+    return cols
+
+
+def _first_non_numeric(rows: list[Row]) -> int:
+    for i, row in enumerate(rows):
+        try:
+            [int(row[1]), int(row[2]), int(row[3]), float(row[4])]
+        except (TypeError, ValueError, OverflowError):
+            return i
+    return 0
+
+
+def _touched_days(cols: _Columns) -> dict[str, list[tuple[int, int]]]:
+    """Per metric, merged windows [local midnight, local midnight) that the rows reach.
+
+    One extra day each side covers nights that end the next morning; windows closer than
+    `WINDOW_GAP_DAYS` are merged so each is read once.
+    """
+    frame = pd.DataFrame({
+        "metric": cols.metric,
+        "d0": (cols.start + cols.offset * 60) // DAY - 1,
+        "d1": (cols.end + cols.offset * 60) // DAY + 2,
+    })
+    spans = frame.groupby(["metric", "d0"], sort=True)["d1"].max().reset_index()
+    windows: dict[str, list[tuple[int, int]]] = {}
+    for metric, part in spans.groupby("metric"):
+        merged: list[list[int]] = []
+        for d0, d1 in zip(part["d0"].tolist(), part["d1"].tolist(), strict=True):
+            if merged and d0 <= merged[-1][1] + WINDOW_GAP_DAYS:
+                merged[-1][1] = max(merged[-1][1], d1)
+            else:
+                merged.append([d0, d1])
+        windows[str(metric)] = [(a * DAY, b * DAY) for a, b in merged]
+    return windows
+
+
+def _read_raw(conn: Connection, patient_id: int, metric: str, lo: int, hi: int) -> RawRows:
+    result = fetch_driver_rows(
+        conn,
+        "SELECT start_ts, end_ts, utc_offset_min, value, source_id FROM observations "
+        "WHERE patient_id = %s AND metric = %s AND start_ts >= %s AND start_ts < %s "
+        "ORDER BY start_ts",
+        (patient_id, metric, lo, hi),
+    )
+    start, end, off, value, source = columns(result, 5)
+    return RawRows(
+        start.astype(np.int64), end.astype(np.int64), off.astype(np.int64), value,
+        source.astype(np.int64),
+    )
+
+
+def _replace_rollups(conn, table, patient_id, metric, lo, hi, frame: pd.DataFrame) -> None:
+    conn.execute(delete(table).where(
+        table.c.patient_id == patient_id, table.c.metric == metric,
+        table.c.bucket >= lo, table.c.bucket < hi,
+    ))
+    if frame.empty:
+        return
+    frame = frame.astype(object).where(frame.notna(), None)
+    records = frame.to_dict("records")
+    for rec in records:
+        rec["patient_id"] = patient_id
+        rec["metric"] = metric
+        for key in ("category", "bucket", "utc_start", "utc_offset_min", "n", "source_id"):
+            if rec[key] is not None:
+                rec[key] = int(rec[key])
+    conn.execute(insert(table), records)

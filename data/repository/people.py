@@ -1,0 +1,212 @@
+"""Users, patients, care teams, sources, and the access rule every read goes through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, insert, select
+
+from data import schema as s
+from data.access import AccessDenied, Principal
+from data.repository.base import RepositoryBase, now_ts
+
+# Lower wins when sources overlap: Watch above iPhone above everything else.
+DEFAULT_PRIORITY = {"watch": 10, "phone": 20}
+OTHER_PRIORITY = 50
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A login."""
+
+    id: int
+    email: str
+    display_name: str
+    role: str
+    password_hash: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """A person whose data we hold."""
+
+    id: int
+    name: str
+    birth_date: date | None
+    sex: str | None
+    timezone: str
+    user_id: int | None
+
+
+class PeopleMixin(RepositoryBase):
+    """Accounts, patients and who may see whom."""
+
+    def create_user(
+        self, email: str, display_name: str, role: str, password_hash: str | None
+    ) -> int:
+        """Add a login; raises ValueError when the e-mail is taken."""
+        email = email.strip().lower()
+        if self.user_by_email(email) is not None:
+            raise ValueError(f"a user with e-mail {email} already exists")
+        with self.engine.begin() as conn:
+            return conn.execute(
+                insert(s.users).values(
+                    email=email, display_name=display_name, role=role,
+                    password_hash=password_hash, active=True, created_ts=now_ts(),
+                ).returning(s.users.c.id)
+            ).scalar_one()
+
+    def user_by_email(self, email: str) -> UserRecord | None:
+        """The user with this e-mail (case-insensitive), if any."""
+        return self._user(s.users.c.email == email.strip().lower())
+
+    def user_by_id(self, user_id: int) -> UserRecord | None:
+        """The user with this id, if any."""
+        return self._user(s.users.c.id == user_id)
+
+    def _user(self, where) -> UserRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(s.users).where(where)).mappings().first()
+        if row is None:
+            return None
+        return UserRecord(
+            row["id"], row["email"], row["display_name"], row["role"],
+            row["password_hash"], bool(row["active"]),
+        )
+
+    def create_patient(
+        self, name: str, timezone: str = "UTC", birth_date: date | None = None,
+        sex: str | None = None, user_id: int | None = None,
+    ) -> int:
+        """Add a patient record, optionally linked to the patient's own login."""
+        with self.engine.begin() as conn:
+            return conn.execute(
+                insert(s.patients).values(
+                    name=name, timezone=timezone, birth_date=birth_date, sex=sex,
+                    user_id=user_id, created_ts=now_ts(),
+                ).returning(s.patients.c.id)
+            ).scalar_one()
+
+    def add_to_care_team(self, clinician_id: int, patient_id: int) -> None:
+        """Let a clinician see a patient (idempotent)."""
+        with self.engine.begin() as conn:
+            exists = conn.execute(
+                select(func.count()).select_from(s.care_team).where(
+                    s.care_team.c.clinician_id == clinician_id,
+                    s.care_team.c.patient_id == patient_id,
+                )
+            ).scalar_one()
+            if not exists:
+                conn.execute(insert(s.care_team).values(
+                    clinician_id=clinician_id, patient_id=patient_id, added_ts=now_ts()
+                ))
+
+    def principal_for(self, user: UserRecord) -> Principal:
+        """The principal a signed-in user acts as."""
+        patient_id = None
+        if user.role == "patient":
+            with self.engine.connect() as conn:
+                patient_id = conn.execute(
+                    select(s.patients.c.id).where(s.patients.c.user_id == user.id)
+                ).scalar()
+        return Principal(user_id=user.id, role=user.role, patient_id=patient_id)
+
+    def can_see(self, principal: Principal, patient_id: int) -> bool:
+        """The single access rule for patient data.
+
+        Patients see themselves, clinicians the patients on their care team, the system
+        everything; admins manage accounts but read no patient data.
+        """
+        if principal.role == "system":
+            return True
+        if principal.role == "patient":
+            return principal.patient_id is not None and principal.patient_id == patient_id
+        if principal.role == "clinician" and principal.user_id is not None:
+            with self.engine.connect() as conn:
+                return bool(conn.execute(
+                    select(func.count()).select_from(s.care_team).where(
+                        s.care_team.c.clinician_id == principal.user_id,
+                        s.care_team.c.patient_id == int(patient_id),
+                    )
+                ).scalar_one())
+        return False
+
+    def authorize(self, principal: Principal, patient_id: int) -> None:
+        """Raise AccessDenied unless the principal may see the patient."""
+        if not self.can_see(principal, patient_id):
+            raise AccessDenied(f"{principal} may not see patient {patient_id}")
+
+    def patient(self, principal: Principal, patient_id: int) -> PatientRecord:
+        """One patient, if the principal may see them; KeyError if there is none."""
+        self.authorize(principal, patient_id)
+        rows = self._patients(s.patients.c.id == patient_id)
+        if not rows:
+            raise KeyError(f"no patient with id {patient_id}")
+        return rows[0]
+
+    def list_patients(self, principal: Principal) -> list[PatientRecord]:
+        """The patients a principal may see, by name."""
+        if principal.role == "system":
+            return self._patients(None)
+        if principal.role == "patient":
+            if principal.patient_id is None:
+                return []
+            return self._patients(s.patients.c.id == principal.patient_id)
+        if principal.role == "clinician":
+            team = select(s.care_team.c.patient_id).where(
+                s.care_team.c.clinician_id == principal.user_id
+            )
+            return self._patients(s.patients.c.id.in_(team))
+        return []
+
+    def _patients(self, where) -> list[PatientRecord]:
+        query = select(s.patients).order_by(s.patients.c.name, s.patients.c.id)
+        if where is not None:
+            query = query.where(where)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            PatientRecord(r["id"], r["name"], r["birth_date"], r["sex"], r["timezone"],
+                          r["user_id"])
+            for r in rows
+        ]
+
+    def source_ids(self, patient_id: int, kinds: dict[str, str]) -> dict[str, int]:
+        """Ids of the named sources of a patient, creating the missing ones.
+
+        `kinds` maps source name to its kind (watch, phone, scale...), which sets the
+        default de-duplication priority of a new source.
+        """
+        with self.engine.begin() as conn:
+            found = dict(conn.execute(
+                select(s.sources.c.name, s.sources.c.id).where(
+                    s.sources.c.patient_id == patient_id, s.sources.c.name.in_(list(kinds))
+                )
+            ).all())
+            for name, kind in kinds.items():
+                if name not in found:
+                    found[name] = conn.execute(insert(s.sources).values(
+                        patient_id=patient_id, name=name, kind=kind,
+                        priority=DEFAULT_PRIORITY.get(kind, OTHER_PRIORITY),
+                    ).returning(s.sources.c.id)).scalar_one()
+        return found
+
+    def source_priorities(self, patient_id: int) -> dict[int, int]:
+        """Source id -> priority (lower wins) for a patient."""
+        with self.engine.connect() as conn:
+            return dict(conn.execute(
+                select(s.sources.c.id, s.sources.c.priority).where(
+                    s.sources.c.patient_id == patient_id
+                )
+            ).all())
+
+    def source_names(self, patient_id: int) -> dict[int, str]:
+        """Source id -> name for a patient."""
+        with self.engine.connect() as conn:
+            return dict(conn.execute(
+                select(s.sources.c.id, s.sources.c.name).where(
+                    s.sources.c.patient_id == patient_id
+                )
+            ).all())

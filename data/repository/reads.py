@@ -1,0 +1,203 @@
+"""Reads: chart series at the right resolution, and the numbers on KPI cards."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import Connection, text
+
+from data import catalog
+from data.access import Principal
+from data.downsample import select_indices
+from data.queries import Resolution, SeriesQuery
+from data.repository.base import RepositoryBase, columns, now_ts
+from data.rollups import DAY, HOUR, NUMERIC
+
+log = logging.getLogger(__name__)
+
+# A resolution is used when it yields at most this many rows per point the chart can show;
+# MinMaxLTTB then keeps the extremes of the surplus.
+ROWS_PER_POINT = 6
+
+
+@dataclass(frozen=True)
+class Series:
+    """Points of one metric, oldest first; `t_local` is the wall clock where the person was."""
+
+    metric: str
+    unit: str
+    resolution: Resolution
+    t_utc: np.ndarray
+    t_local: np.ndarray
+    value: np.ndarray
+    low: np.ndarray | None
+    high: np.ndarray | None
+    source: list[str] | None
+    rows_read: int
+
+    def __len__(self) -> int:
+        return len(self.t_utc)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A KPI card: latest value, 7-day average and its change against the 30 days before."""
+
+    metric: str
+    name: str
+    unit: str
+    latest: float | None
+    latest_ts: int | None
+    avg_7d: float | None
+    avg_prev_30d: float | None
+
+    @property
+    def change(self) -> float | None:
+        """7-day average minus the previous 30 days' average."""
+        if self.avg_7d is None or self.avg_prev_30d is None:
+            return None
+        return self.avg_7d - self.avg_prev_30d
+
+
+class ReadMixin(RepositoryBase):
+    """Series and summaries, always through `authorize`."""
+
+    def series(self, principal: Principal, query: SeriesQuery) -> Series:
+        """The points of a chart: raw, hourly or daily by range, never over max_points."""
+        self.authorize(principal, query.patient_id)  # type: ignore[attr-defined]
+        metric = catalog.get(query.metric)
+        key = query.cache_key(self.data_version(query.patient_id))  # type: ignore[attr-defined]
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit
+        with self.engine.connect() as conn:
+            resolution = query.resolution
+            if resolution == "auto":
+                resolution = self._choose_resolution(conn, query, metric)
+            result = self._fetch(conn, query, metric, resolution)
+        if self.cache is not None:
+            self.cache.set(key, result)
+        return result
+
+    def _choose_resolution(self, conn: Connection, q: SeriesQuery, metric) -> Resolution:
+        lo, hi = q.start_ts, q.end_ts
+        if lo is None or hi is None:
+            bounds = conn.execute(text(
+                "SELECT min(utc_start), max(utc_start) FROM rollup_daily "
+                "WHERE patient_id = :p AND metric = :m"
+            ), {"p": q.patient_id, "m": q.metric}).one()
+            lo = lo if lo is not None else (bounds[0] or 0)
+            hi = hi if hi is not None else (bounds[1] or 0) + DAY
+        span = max(hi - lo, 1)
+        budget = (q.max_points or 10**9) * ROWS_PER_POINT
+        if metric.kind == "category":
+            return "day"
+        if metric.kind != "cumulative" and span / metric.typical_interval_s <= budget:
+            return "raw"
+        if span / HOUR <= budget:
+            return "hour"
+        return "day"
+
+    def _fetch(self, conn: Connection, q: SeriesQuery, metric, res: Resolution) -> Series:
+        params = {
+            "p": q.patient_id, "m": q.metric,
+            "lo": q.start_ts if q.start_ts is not None else -(2**62),
+            "hi": q.end_ts if q.end_ts is not None else 2**62,
+        }
+        # Local buckets lie within a day of their UTC start; bounding them uses the index.
+        params["blo"], params["bhi"] = params["lo"] - DAY, params["hi"] + DAY
+        names = self.source_names(q.patient_id)  # type: ignore[attr-defined]
+        if res == "raw":
+            rows = conn.execute(text(
+                "SELECT start_ts, utc_offset_min, value, value, value, source_id "
+                "FROM observations WHERE patient_id = :p AND metric = :m "
+                "AND start_ts >= :lo AND start_ts < :hi ORDER BY start_ts"
+            ), params).all()
+        elif metric.kind == "category":
+            rows = conn.execute(text(
+                "SELECT min(utc_start), min(utc_offset_min), sum(sum), sum(sum), sum(sum), NULL "
+                f"FROM rollup_{'hourly' if res == 'hour' else 'daily'} "
+                "WHERE patient_id = :p AND metric = :m AND category IN (1, 3, 4, 5) "
+                "AND bucket >= :blo AND bucket < :bhi AND utc_start >= :lo AND utc_start < :hi "
+                "GROUP BY bucket ORDER BY bucket"
+            ), params).all()
+        else:
+            column = "sum" if metric.aggregation == "sum" else "mean"
+            rows = conn.execute(text(
+                f"SELECT utc_start, utc_offset_min, {column}, min, max, source_id "
+                f"FROM rollup_{'hourly' if res == 'hour' else 'daily'} "
+                "WHERE patient_id = :p AND metric = :m AND category = :c "
+                "AND bucket >= :blo AND bucket < :bhi AND utc_start >= :lo AND utc_start < :hi "
+                "ORDER BY bucket"
+            ), {**params, "c": NUMERIC}).all()
+        return _to_series(q, metric, res, rows, names)
+
+    def summaries(
+        self, principal: Principal, patient_id: int, metrics: list[str], now: int | None = None
+    ) -> list[Summary]:
+        """KPI cards for the given metrics, days counted in the patient's own time zone."""
+        patient = self.patient(principal, patient_id)  # type: ignore[attr-defined]
+        now = now if now is not None else now_ts()
+        zone = ZoneInfo(patient.timezone)
+        local_now = datetime.fromtimestamp(now, zone)
+        today = (now + int(local_now.utcoffset().total_seconds())) // DAY * DAY
+        with self.engine.connect() as conn:
+            daily = conn.execute(text(
+                "SELECT metric, bucket, sum(CASE WHEN category IN (-1, 1, 3, 4, 5) THEN sum END),"
+                " sum(CASE WHEN category = -1 THEN mean END) FROM rollup_daily "
+                "WHERE patient_id = :p AND bucket >= :lo AND bucket <= :hi "
+                "GROUP BY metric, bucket"
+            ), {"p": patient_id, "lo": today - 36 * DAY, "hi": today}).all()
+            cards = []
+            for code in metrics:
+                metric = catalog.get(code)
+                days = {b: (tot if metric.aggregation in ("sum", "stage_minutes") else mean)
+                        for m, b, tot, mean in daily if m == code}
+                recent = [v for b, v in days.items() if b > today - 7 * DAY and v is not None]
+                prior = [v for b, v in days.items() if b <= today - 7 * DAY and v is not None]
+                latest = self._latest(conn, patient_id, metric, days)
+                cards.append(Summary(
+                    code, metric.name, metric.canonical_unit, latest[0], latest[1],
+                    float(np.mean(recent)) if recent else None,
+                    float(np.mean(prior)) if prior else None,
+                ))
+        return cards
+
+    def _latest(self, conn: Connection, patient_id: int, metric, days) -> tuple:
+        if metric.kind in ("cumulative", "category"):
+            if not days:
+                return None, None
+            bucket = max(days)
+            return days[bucket], bucket
+        row = conn.execute(text(
+            "SELECT value, start_ts FROM observations WHERE patient_id = :p AND metric = :m "
+            "ORDER BY start_ts DESC LIMIT 1"
+        ), {"p": patient_id, "m": metric.code}).first()
+        return (row[0], row[1]) if row else (None, None)
+
+
+def _to_series(q: SeriesQuery, metric, res: Resolution, rows: list, names: dict) -> Series:
+    t, off, val, low, high = columns(rows, 5)
+    t = t.astype(np.int64)
+    keep = select_indices(t, val, q.max_points) if q.max_points else np.arange(len(t))
+    sources = None
+    if metric.kind == "cumulative" or res == "raw":
+        sources = [names.get(rows[i][5], "") if rows[i][5] is not None else "" for i in keep]
+    rolled = res != "raw"
+    return Series(
+        metric=metric.code,
+        unit=metric.canonical_unit,
+        resolution=res,
+        t_utc=t[keep],
+        t_local=(t + off.astype(np.int64) * 60)[keep],
+        value=val[keep],
+        low=low[keep] if rolled else None,
+        high=high[keep] if rolled else None,
+        source=sources,
+        rows_read=len(rows),
+    )

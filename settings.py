@@ -1,0 +1,54 @@
+"""One settings object for the whole app, read from the environment (prefix-free) and `.env`.
+
+Every field is documented in README.md ("Settings"); keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Configuration; the defaults give the embedded single-machine setup (SQLite, no services)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where SQLite, caches and jobs live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/healthdash.db."
+    )
+    redis_url: str | None = Field(
+        None, description="Redis for cache and Celery; unset = filesystem cache + diskcache."
+    )
+    secret_key: str = Field(
+        "dev-insecure-change-me", description="Flask session signing key; set in production."
+    )
+    host: str = Field("127.0.0.1", description="Bind address for `healthdash run`.")
+    port: int = Field(8050, description="Port for `healthdash run`.")
+    debug: bool = Field(False, description="Dash dev tools and reloader; never in production.")
+    cache_ttl_s: int = Field(3600, description="Lifetime of a cached query result.")
+    max_points: int = Field(2000, description="Most points a chart trace carries.")
+    session_cookie_secure: bool = Field(
+        False, description="Send the session cookie over HTTPS only; set behind TLS."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+    demo_seed: int = Field(7, description="Seed of the demo data generator.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the embedded SQLite file under data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'healthdash.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
