@@ -1,0 +1,16 @@
+"""Callback registration: each module binds its callbacks to the app it is given."""
+
+from __future__ import annotations
+
+from dash import Dash
+
+from callbacks import explorer, jobs, overview, patients
+from settings import Settings
+
+
+def register_all(app: Dash, settings: Settings) -> None:
+    """Bind every callback of the product to `app`."""
+    overview.register(app)
+    explorer.register(app, settings)
+    patients.register(app)
+    jobs.register(app, settings)

@@ -6,10 +6,10 @@ engine and one cache; callers only ever see `Repository`.
 
 from data.repository.observations import ObservationBatch, UpsertResult, WriteMixin
 from data.repository.people import PatientRecord, PeopleMixin, UserRecord
-from data.repository.reads import ReadMixin, Series, Summary
+from data.repository.reads import ReadMixin, Series, SleepMixin, SleepNights, Summary
 
 
-class Repository(PeopleMixin, WriteMixin, ReadMixin):
+class Repository(PeopleMixin, WriteMixin, ReadMixin, SleepMixin):
     """All persistence for HealthDash. Reads of patient data take a `Principal`."""
 
 
@@ -18,6 +18,7 @@ __all__ = [
     "PatientRecord",
     "Repository",
     "Series",
+    "SleepNights",
     "Summary",
     "UpsertResult",
     "UserRecord",

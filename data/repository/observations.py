@@ -61,7 +61,8 @@ class WriteMixin(RepositoryBase):
         pid = batch.patient_id
         values = zip(
             repeat(pid, len(cols.metric)), cols.metric, cols.start.tolist(),
-            map(ids.__getitem__, cols.source), cols.end.tolist(), cols.offset.tolist(), cols.value.tolist(), strict=True,
+            map(ids.__getitem__, cols.source), cols.end.tolist(), cols.offset.tolist(),
+            cols.value.tolist(), strict=True,
         )
         with self.engine.begin() as conn:
             inserted = self._insert_ignoring_duplicates(conn, values)

@@ -201,3 +201,34 @@ def _to_series(q: SeriesQuery, metric, res: Resolution, rows: list, names: dict)
         source=sources,
         rows_read=len(rows),
     )
+
+
+@dataclass(frozen=True)
+class SleepNights:
+    """Minutes per sleep stage for each night (dated by the local day it ends)."""
+
+    nights: np.ndarray
+    minutes: dict[int, np.ndarray]
+
+
+class SleepMixin(RepositoryBase):
+    """Nightly sleep stage totals."""
+
+    def sleep_nights(
+        self, principal: Principal, patient_id: int, start_ts: int | None, end_ts: int | None
+    ) -> SleepNights:
+        """Per night and stage, the de-duplicated minutes (InBed kept apart as stage 0)."""
+        self.authorize(principal, patient_id)  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT bucket, category, sum FROM rollup_daily WHERE patient_id = :p "
+                "AND metric = 'sleep_stage' AND utc_start >= :lo AND utc_start < :hi "
+                "ORDER BY bucket"
+            ), {"p": patient_id, "lo": start_ts if start_ts is not None else -(2**62),
+                "hi": end_ts if end_ts is not None else 2**62}).all()
+        nights = np.array(sorted({r[0] for r in rows}), dtype=np.int64)
+        index = {night: i for i, night in enumerate(nights.tolist())}
+        minutes: dict[int, np.ndarray] = {}
+        for bucket, category, total in rows:
+            minutes.setdefault(int(category), np.zeros(len(nights)))[index[bucket]] = total
+        return SleepNights(nights, minutes)

@@ -1,0 +1,42 @@
+"""The before_request guard: nothing but sign-in and static files without a session.
+
+Dash callbacks (`/_dash-update-component`) are HTTP endpoints like any other and get the
+same treatment; API-style requests get a 401 JSON body, pages a redirect to sign-in.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, redirect, request, url_for
+from flask_login import current_user
+
+from data.access import AccessDenied
+
+PUBLIC_PATHS = frozenset({"/login", "/logout", "/healthz", "/favicon.ico"})
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+XHR_PREFIXES = ("/_dash-", "/api/", "/_reload-hash")
+
+
+def is_public(path: str) -> bool:
+    """Paths served without a session: sign-in, health check, static files."""
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def wants_json(path: str) -> bool:
+    """Requests made by scripts rather than by a person navigating."""
+    return path.startswith(XHR_PREFIXES) or request.accept_mimetypes.best == "application/json"
+
+
+def init_app(server: Flask) -> None:
+    """Install the guard and map access errors to 403 everywhere."""
+
+    @server.before_request
+    def require_login():
+        if is_public(request.path) or current_user.is_authenticated:
+            return None
+        if wants_json(request.path):
+            return jsonify(error="authentication required"), 401
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @server.errorhandler(AccessDenied)
+    def forbidden(exc: AccessDenied):
+        return jsonify(error="forbidden", detail=str(exc)), 403

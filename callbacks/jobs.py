@@ -1,0 +1,61 @@
+"""Background job on the patient page: recompute a patient's rollups, with progress and cancel.
+
+The foreground callback checks access in the web request and signs a token; the background
+callback (Celery or diskcache worker, no request) only acts on a valid token.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from dash import Dash, Input, Output, State, no_update
+
+from auth.principal import current_principal, repository
+from auth.tokens import open_job, sign_job
+from components import ids
+from data.db import make_engine
+from data.repository import Repository
+from settings import Settings
+
+
+@lru_cache(maxsize=4)
+def _worker_repository(url: str) -> Repository:
+    return Repository(make_engine(url))
+
+
+def register(app: Dash, settings: Settings) -> None:
+    """Bind the job callbacks."""
+
+    @app.callback(
+        Output(ids.JOB_TOKEN, "data"),
+        Input(ids.JOB_START, "n_clicks"),
+        State(ids.PATIENT_STORE, "data"),
+        prevent_initial_call=True,
+    )
+    def authorize(_clicks, patient_id: int):
+        principal = current_principal()
+        repository().authorize(principal, patient_id)
+        return sign_job(settings.secret_key, principal, patient_id)
+
+    @app.callback(
+        Output(ids.JOB_STATUS, "children"),
+        Input(ids.JOB_TOKEN, "data"),
+        background=True,
+        progress=[Output(ids.JOB_PROGRESS, "value"), Output(ids.JOB_PROGRESS, "max")],
+        running=[
+            (Output(ids.JOB_START, "disabled"), True, False),
+            (Output(ids.JOB_CANCEL, "disabled"), False, True),
+        ],
+        cancel=[Input(ids.JOB_CANCEL, "n_clicks")],
+        prevent_initial_call=True,
+    )
+    def recompute(set_progress, token: str | None):
+        if not token:
+            return no_update
+        principal, patient_id = open_job(settings.secret_key, token)
+        repo = _worker_repository(settings.resolved_database_url)
+        repo.authorize(principal, patient_id)
+        days = repo.recompute_rollups(
+            patient_id, progress=lambda done, total: set_progress((str(done), str(total)))
+        )
+        return f"Done: {days:,} days of summaries rebuilt."

@@ -1,0 +1,153 @@
+"""`healthdash`: the command line (migrate, seed, users, export, serve)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from data.access import ROLES, Principal
+from settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=get_settings().log_level, format="%(levelname)s %(message)s")
+    try:
+        return args.func(args) or 0
+    except (ValueError, KeyError, PermissionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="healthdash", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init-db", help="migrate the database to the newest schema")
+    p.set_defaults(func=_init_db)
+
+    p = sub.add_parser("seed-demo", help="create demo accounts with a year of synthetic data")
+    p.add_argument("--seed", type=int, default=None, help="generator seed (default DEMO_SEED)")
+    p.add_argument("--patients", type=int, default=25, help="patients of the demo clinician")
+    p.add_argument("--days", type=int, default=365, help="days of data per patient")
+    p.add_argument("--hr-interval", type=int, default=60, help="heart-rate sampling, seconds")
+    p.set_defaults(func=_seed_demo)
+
+    p = sub.add_parser("create-user", help="add a login (a patient user gets a patient record)")
+    p.add_argument("email")
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--name", help="display name (default: the e-mail)")
+    p.add_argument("--timezone", default="UTC", help="IANA zone of a patient (default UTC)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from standard input (else it is prompted for)")
+    p.set_defaults(func=_create_user)
+
+    p = sub.add_parser("export", help="print a patient's series as CSV or JSON")
+    p.add_argument("--patient", type=int, required=True)
+    p.add_argument("--metric", required=True)
+    p.add_argument("--start", help="ISO date or time; naive values are the patient's local time")
+    p.add_argument("--end", help="ISO date or time (exclusive)")
+    p.add_argument("--resolution", choices=("raw", "hour", "day"), default="day")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.set_defaults(func=_export)
+
+    p = sub.add_parser("recompute-rollups", help="rebuild a patient's hourly and daily rollups")
+    p.add_argument("--patient", type=int, required=True)
+    p.set_defaults(func=_recompute)
+
+    p = sub.add_parser("run", help="serve the app (HOST:PORT; production: gunicorn app:server)")
+    p.set_defaults(func=_run)
+    return parser
+
+
+def _repository():
+    from data.db import make_engine
+    from data.repository import Repository
+
+    return Repository(make_engine(get_settings().resolved_database_url))
+
+
+def _init_db(_args) -> int:
+    from data.db import detect_capabilities, make_engine
+    from data.migrate import upgrade
+
+    engine = make_engine(get_settings().resolved_database_url)
+    upgrade(engine)
+    print(f"schema is current; {detect_capabilities(engine).describe()}")
+    return 0
+
+
+def _seed_demo(args) -> int:
+    from auth.passwords import hash_password
+    from data import seed
+
+    settings = get_settings()
+    report = seed.seed_demo(
+        _repository(), hash_password, seed=args.seed if args.seed is not None else settings.demo_seed,
+        clinic_patients=args.patients, days=args.days, hr_interval_s=args.hr_interval,
+        progress=lambda msg: print(f"  {msg}", flush=True),
+    )
+    if report.created:
+        print(f"seeded {report.patients} patients, {report.rows:,} rows in {report.seconds:.1f} s")
+    else:
+        print("demo data already present")
+    print("demo logins (password: %s):" % seed.DEMO_PASSWORD)
+    for role, email in (("patient", seed.PATIENT_EMAIL), ("clinician", seed.CLINICIAN_EMAIL),
+                        ("admin", seed.ADMIN_EMAIL)):
+        print(f"  {role:<10} {email}")
+    return 0
+
+
+def _create_user(args) -> int:
+    import getpass
+
+    from auth.passwords import hash_password
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+    repo = _repository()
+    user_id = repo.create_user(args.email, args.name or args.email, args.role,
+                               hash_password(password))
+    print(f"user id: {user_id}")
+    if args.role == "patient":
+        patient_id = repo.create_patient(args.name or args.email, args.timezone, user_id=user_id)
+        print(f"patient id: {patient_id}")
+    return 0
+
+
+def _export(args) -> int:
+    from data.export import to_csv, to_json
+    from data.queries import SeriesQuery
+    from data.timeparse import parse_instant
+
+    repo = _repository()
+    system = Principal.system()
+    patient = repo.patient(system, args.patient)
+    start = parse_instant(args.start, patient.timezone) if args.start else None
+    end = parse_instant(args.end, patient.timezone) if args.end else None
+    result = repo.series(system, SeriesQuery(args.patient, args.metric, start, end,
+                                             max_points=None, resolution=args.resolution))
+    sys.stdout.write(to_csv(result) if args.format == "csv" else to_json(result) + "\n")
+    return 0
+
+
+def _recompute(args) -> int:
+    days = _repository().recompute_rollups(
+        args.patient, progress=lambda done, total: print(f"\r{done}/{total}", end="", flush=True)
+    )
+    print(f"\nrebuilt {days:,} days")
+    return 0
+
+
+def _run(_args) -> int:
+    from app import create_app
+
+    settings = get_settings()
+    create_app(settings).run(host=settings.host, port=settings.port, debug=settings.debug)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

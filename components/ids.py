@@ -1,0 +1,30 @@
+"""Every component id in one place; pattern-matching dicts for repeated widgets."""
+
+from __future__ import annotations
+
+PATIENT_STORE = "patient-store"
+PATIENT_HEADER = "patient-header"
+KPI_ROW = "kpi-row"
+LOCATION = "url"
+
+
+def trend(metric: str) -> dict[str, str]:
+    """A small trend chart on an overview page."""
+    return {"type": "trend-graph", "metric": metric}
+
+
+EXPLORER_GRAPH = "explorer-graph"
+EXPLORER_RANGE = "explorer-range"
+EXPLORER_CUSTOM = "explorer-custom-range"
+EXPLORER_ROLLING = "explorer-rolling"
+EXPLORER_METRIC = "explorer-metric"
+EXPLORER_STATUS = "explorer-status"
+
+PATIENT_TABLE = "patient-table"
+PATIENT_SEARCH = "patient-search"
+
+JOB_START = "job-start"
+JOB_CANCEL = "job-cancel"
+JOB_PROGRESS = "job-progress"
+JOB_STATUS = "job-status"
+JOB_TOKEN = "job-token"

@@ -1,0 +1,42 @@
+"""The frame around every page: navigation by role, the signed-in user, sign-out."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from components import ids
+
+LINKS = {
+    "patient": (("Overview", "/"), ("Heart rate", "/metrics/heart_rate"),
+                ("Steps", "/metrics/steps"), ("Weight", "/metrics/body_mass")),
+    "clinician": (("Patients", "/patients"),),
+    "admin": (("Patients", "/patients"),),
+}
+
+
+def shell(user_name: str | None, role: str | None, content: Component) -> html.Div:
+    """Navbar plus page content; no navigation links for anonymous visitors."""
+    links = [dbc.NavItem(dbc.NavLink(label, href=href, active="exact"))
+             for label, href in LINKS.get(role or "", ())]
+    right = []
+    if user_name:
+        right = [
+            html.Span(f"{user_name} · {role}", className="navbar-text me-3", id="nav-user"),
+            html.A("Sign out", href="/logout", className="btn btn-outline-light btn-sm",
+                   id="nav-logout"),
+        ]
+    navbar = html.Nav(
+        html.Div([
+            html.A("HealthDash", href="/", className="navbar-brand"),
+            dbc.Nav(links, navbar=True, className="me-auto"),
+            html.Div(right, className="navbar-user"),
+        ], className="container-fluid"),
+        className="navbar navbar-dark", role="navigation",
+    )
+    return html.Div([
+        dcc.Location(id=ids.LOCATION, refresh="callback-nav"),
+        navbar,
+        html.Main(content, className="container-fluid page", id="main"),
+    ])

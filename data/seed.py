@@ -1,0 +1,69 @@
+"""Demo data: one patient login, one clinician with a care team, one admin, a year each."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from data.demo import SOURCES, PatientProfile, demo_profiles, generate
+from data.repository import ObservationBatch, Repository
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "demo-password"
+PATIENT_EMAIL = "patient@demo.healthdash.example"
+CLINICIAN_EMAIL = "clinician@demo.healthdash.example"
+ADMIN_EMAIL = "admin@demo.healthdash.example"
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """What seeding did, for the command line."""
+
+    created: bool
+    patients: int
+    rows: int
+    seconds: float
+
+
+def seed_demo(
+    repo: Repository, hash_password: Callable[[str], str], *, seed: int = 7,
+    clinic_patients: int = 25, days: int = 365, end: date | None = None,
+    hr_interval_s: int = 60, progress: Callable[[str], None] = lambda _msg: None,
+) -> SeedReport:
+    """Create the demo accounts and their data; does nothing when they already exist."""
+    started = time.perf_counter()
+    if repo.user_by_email(PATIENT_EMAIL) is not None:
+        return SeedReport(False, 0, 0, 0.0)
+    end = end or date.today()
+    password = hash_password(DEMO_PASSWORD)
+    me, clinic = demo_profiles(clinic_patients, seed)
+    patient_user = repo.create_user(PATIENT_EMAIL, me.name, "patient", password)
+    clinician = repo.create_user(CLINICIAN_EMAIL, "Dr. Demo Clinician", "clinician", password)
+    repo.create_user(ADMIN_EMAIL, "Demo Admin", "admin", password)
+    rows = _load(repo, me, seed, end, days, hr_interval_s, user_id=patient_user)
+    progress(f"{me.name}: {rows:,} rows")
+    for i, profile in enumerate(clinic, start=1):
+        count = _load(repo, profile, seed + i, end, days, hr_interval_s, clinician=clinician)
+        rows += count
+        progress(f"{profile.name}: {count:,} rows ({i}/{len(clinic)})")
+    return SeedReport(True, 1 + len(clinic), rows, time.perf_counter() - started)
+
+
+def _load(
+    repo: Repository, profile: PatientProfile, seed: int, end: date, days: int,
+    hr_interval_s: int, user_id: int | None = None, clinician: int | None = None,
+) -> int:
+    patient_id = repo.create_patient(
+        profile.name, profile.timezone, profile.birth_date, profile.sex, user_id
+    )
+    if clinician is not None:
+        repo.add_to_care_team(clinician, patient_id)
+    count = 0
+    for chunk in generate(profile, seed, end, days, hr_interval_s=hr_interval_s):
+        repo.upsert_observations(ObservationBatch(patient_id, chunk, dict(SOURCES)))
+        count += len(chunk)
+    return count
