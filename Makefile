@@ -5,6 +5,8 @@
 # After changing dependencies in pyproject.toml, regenerate both lock files:
 #   poetry lock
 #   poetry export -f requirements.txt --without-hashes --extras dev -o requirements.lock
+# (Poetry reads per-release metadata from the index's JSON API; where an index mirror serves
+# only the simple API, `poetry lock` reports "Package X (version) not found".)
 
 PYTHON ?= python3
 VENV := .venv
@@ -24,8 +26,8 @@ venv: $(STAMP)
 # Reinstalls only when the lock file or the project metadata change.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -r requirements.lock
-	$(BIN)/pip install -e . --no-deps
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q -e . --no-deps
 	touch $(STAMP)
 
 run: venv

@@ -33,7 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="generator seed (default DEMO_SEED)")
     p.add_argument("--patients", type=int, default=25, help="patients of the demo clinician")
     p.add_argument("--days", type=int, default=365, help="days of data per patient")
-    p.add_argument("--hr-interval", type=int, default=60, help="heart-rate sampling, seconds")
+    p.add_argument("--hr-interval", type=int, default=60,
+                   help="demo patient's heart-rate sampling, seconds")
+    p.add_argument("--clinic-hr-interval", type=int, default=300,
+                   help="clinic patients' heart-rate sampling, seconds")
     p.set_defaults(func=_seed_demo)
 
     p = sub.add_parser("create-user", help="add a login (a patient user gets a patient record)")
@@ -86,15 +89,17 @@ def _seed_demo(args) -> int:
 
     settings = get_settings()
     report = seed.seed_demo(
-        _repository(), hash_password, seed=args.seed if args.seed is not None else settings.demo_seed,
+        _repository(), hash_password,
+        seed=args.seed if args.seed is not None else settings.demo_seed,
         clinic_patients=args.patients, days=args.days, hr_interval_s=args.hr_interval,
+        clinic_hr_interval_s=args.clinic_hr_interval,
         progress=lambda msg: print(f"  {msg}", flush=True),
     )
     if report.created:
         print(f"seeded {report.patients} patients, {report.rows:,} rows in {report.seconds:.1f} s")
     else:
         print("demo data already present")
-    print("demo logins (password: %s):" % seed.DEMO_PASSWORD)
+    print(f"demo logins (password: {seed.DEMO_PASSWORD}):")
     for role, email in (("patient", seed.PATIENT_EMAIL), ("clinician", seed.CLINICIAN_EMAIL),
                         ("admin", seed.ADMIN_EMAIL)):
         print(f"  {role:<10} {email}")

@@ -20,15 +20,14 @@ def register(app: Dash, settings: Settings) -> None:
 
     @app.callback(
         Output(ids.EXPLORER_GRAPH, "figure"),
-        Output(ids.PATIENT_HEADER, "children", allow_duplicate=True),
+        Output(ids.EXPLORER_TITLE, "children"),
         Output(ids.EXPLORER_STATUS, "children"),
         Input(ids.EXPLORER_RANGE, "value"),
         Input(ids.EXPLORER_CUSTOM, "start_date"),
         Input(ids.EXPLORER_CUSTOM, "end_date"),
         Input(ids.EXPLORER_ROLLING, "value"),
         State(ids.EXPLORER_METRIC, "data"),
-        State(ids.PATIENT_STORE, "data"),
-        prevent_initial_call="initial_duplicate",
+        State(ids.EXPLORER_PATIENT, "data"),
     )
     def draw(range_key, custom_start, custom_end, rolling, code, patient_id):
         principal = current_principal()
@@ -58,7 +57,7 @@ def register(app: Dash, settings: Settings) -> None:
         State(ids.EXPLORER_RANGE, "value"),
         State(ids.EXPLORER_ROLLING, "value"),
         State(ids.EXPLORER_METRIC, "data"),
-        State(ids.PATIENT_STORE, "data"),
+        State(ids.EXPLORER_PATIENT, "data"),
         prevent_initial_call=True,
     )
     def zoom(relayout, range_key, rolling, code, patient_id):

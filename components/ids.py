@@ -13,6 +13,8 @@ def trend(metric: str) -> dict[str, str]:
     return {"type": "trend-graph", "metric": metric}
 
 
+EXPLORER_PATIENT = "explorer-patient"
+EXPLORER_TITLE = "explorer-title"
 EXPLORER_GRAPH = "explorer-graph"
 EXPLORER_RANGE = "explorer-range"
 EXPLORER_CUSTOM = "explorer-custom-range"

@@ -57,9 +57,9 @@ def job_panel() -> html.Section:
 def explorer(metric: str, patient_id: int | None) -> html.Div:
     """One metric in depth: range picker, rolling average, zoom that fetches finer data."""
     return html.Div([
-        dcc.Store(id=ids.PATIENT_STORE, data=patient_id),
+        dcc.Store(id=ids.EXPLORER_PATIENT, data=patient_id),
         dcc.Store(id=ids.EXPLORER_METRIC, data=metric),
-        html.H1(id=ids.PATIENT_HEADER, children=metric),
+        html.H1(id=ids.EXPLORER_TITLE, children=metric),
         html.Div([
             dbc.RadioItems(id=ids.EXPLORER_RANGE, options=[
                 {"label": label, "value": value} for label, value in RANGES

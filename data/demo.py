@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import repeat
+from itertools import pairwise, repeat
 from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -28,13 +28,14 @@ from data.demo_sleep import IN_BED, Nights, plan_nights
 # (metric, start_ts, end_ts, utc_offset_min, value, source), as data.repository consumes.
 Row = tuple[str, int, int, int, float, str]
 
-WATCH, PHONE, SCALE, CUFF, CGM = "Apple Watch", "iPhone", "Withings Body+", "Omron M7", "Dexcom G7"
+_WATCH, _PHONE, _SCALE = "Apple Watch", "iPhone", "Withings Body+"
+_CUFF, _CGM = "Omron M7", "Dexcom G7"
 SOURCES: Mapping[str, str] = MappingProxyType(
-    {WATCH: "watch", PHONE: "phone", SCALE: "scale", CUFF: "bp_cuff", CGM: "cgm"}
+    {_WATCH: "watch", _PHONE: "phone", _SCALE: "scale", _CUFF: "bp_cuff", _CGM: "cgm"}
 )
 
-DAY, HOUR, MINUTE = 86400, 3600, 60
-CGM_STEP_S = 300
+_DAY, _HOUR, _MINUTE = 86400, 3600, 60
+_CGM_STEP_S = 300
 _NO_DST = np.iinfo(np.int64).max
 # Heart rate above resting HR, indexed by sleep stage code (2 awake, 3 core, 4 deep, 5 REM).
 _STAGE_HR = np.array([0.0, 0.0, 4.0, -4.0, -7.0, -1.0])
@@ -109,8 +110,7 @@ def demo_profiles(
         first, sex, last = people[pick]
         age = int(rng.integers(24, 82))
         height = rng.normal(1.77, 0.07) if sex == "male" else rng.normal(1.64, 0.06)
-        bmi = np.clip(rng.normal(24.5, 3.0), 19, 31) + 3 * (i == hypertensive)
-        bmi += 5 * (i == diabetic)
+        bmi = np.clip(rng.normal(24.5, 3.0), 19, 31) + 3 * (i == hypertensive) + 5 * (i == diabetic)
         clinic.append(PatientProfile(
             name=f"{first} {last}",
             birth_date=date(today.year - age, 1, 1) + timedelta(days=int(rng.integers(365))),
@@ -152,9 +152,9 @@ def _chunks(plan: _Plan, step: int, chunk_days: int) -> Iterator[list[Row]]:
             a, b = np.searchsorted(s.start, (lo, hi))
             end = None if s.end is None else s.end[a:b]
             _emit(rows, plan.cal, s.metric, s.source, s.start[a:b], s.value[a:b], end)
-        _emit(rows, plan.cal, "heart_rate", WATCH, *_heart_rate(plan, lo, hi, step))
+        _emit(rows, plan.cal, "heart_rate", _WATCH, *_heart_rate(plan, lo, hi, step))
         if plan.glucose is not None:
-            _emit(rows, plan.cal, "blood_glucose", CGM, *_glucose(plan, lo, hi))
+            _emit(rows, plan.cal, "blood_glucose", _CGM, *_glucose(plan, lo, hi))
         yield rows
 
 
@@ -201,7 +201,7 @@ class _Calendar:
 
     def hour(self, ts: np.ndarray) -> np.ndarray:
         """Local wall-clock hour (float) of each instant."""
-        return (ts + self.offset(ts) * MINUTE) % DAY / HOUR
+        return (ts + self.offset(ts) * _MINUTE) % _DAY / _HOUR
 
 
 def _zone_on(profile: PatientProfile, day: date) -> str:
@@ -214,7 +214,7 @@ def _zone_on(profile: PatientProfile, day: date) -> str:
 
 def _offset_min(zone: ZoneInfo, ts: int) -> int:
     offset = datetime.fromtimestamp(ts, zone).utcoffset()
-    return int(offset.total_seconds()) // MINUTE if offset else 0
+    return int(offset.total_seconds()) // _MINUTE if offset else 0
 
 
 def _calendar(profile: PatientProfile, end: date, days: int) -> _Calendar:
@@ -225,10 +225,12 @@ def _calendar(profile: PatientProfile, end: date, days: int) -> _Calendar:
         int(datetime.combine(d, time(), tzinfo=z).timestamp())
         for d, z in zip(dates, zones, strict=True)
     ]
+    if any(b <= a for a, b in pairwise(starts)):
+        raise ValueError("a trip jumps more than 24 h of time zones; days would overlap")
     step_ts, step_min, dst_at, dst_shift = [], [], [], []
     for k, zone in enumerate(zones):
         lo = starts[k]
-        hi = (starts[k + 1] if k + 1 < len(starts) else lo + DAY) - 1
+        hi = (starts[k + 1] if k + 1 < len(starts) else lo + _DAY) - 1
         first, last = _offset_min(zone, lo), _offset_min(zone, hi)
         step_ts.append(lo)
         step_min.append(first)
@@ -242,7 +244,7 @@ def _calendar(profile: PatientProfile, end: date, days: int) -> _Calendar:
         step_ts.append(hi)
         step_min.append(last)
         dst_at.append(hi)
-        dst_shift.append((last - first) * MINUTE)
+        dst_shift.append((last - first) * _MINUTE)
     return _Calendar(
         weekday=np.array([d.weekday() for d in dates]),
         ordinal=np.array([d.toordinal() for d in dates]),
@@ -334,7 +336,7 @@ class _Series:
         last = self.start if self.end is None else self.end
         keep = np.flatnonzero((self.start >= lo) & (self.start < hi) & (last <= hi))
         keep = keep[np.argsort(self.start[keep], kind="stable")]
-        keep = keep[np.append(True, np.diff(self.start[keep]) > 0)]
+        keep = keep[np.diff(self.start[keep], prepend=lo - 1) > 0]
         end = None if self.end is None else self.end[keep]
         return _Series(self.metric, self.source, self.start[keep], self.value[keep], end)
 
@@ -353,7 +355,7 @@ class _Bouts:
 
 @dataclass(frozen=True)
 class _Glucose:
-    """Meals, nocturnal lows and CGM gaps for the diabetic patient."""
+    """Meals, nocturnal lows and _CGM gaps for the diabetic patient."""
 
     base: float
     meal_t: np.ndarray
@@ -393,13 +395,7 @@ def _plan(profile: PatientProfile, seed: int, end: date, days: int) -> _Plan:
     rhr_day = profile.resting_hr + drift + np.clip(rng.normal(0, 0.8, len(k)), -1.5, 1.5)
 
     evening = k[:-1]  # nights start on the day before the window .. the window's last day
-    late = np.isin(cal.weekday[evening], (4, 5))  # Friday and Saturday nights
-    clock = 23 * HOUR + rng.normal(0, 25 * MINUTE, len(evening)) + 45 * MINUTE * late
-    asleep = rng.normal(7.2 * HOUR, 0.45 * HOUR, len(evening)) + 0.4 * HOUR * late
-    nights = plan_nights(
-        rng, cal.at(evening, np.clip(clock, 21.75 * HOUR, 25.75 * HOUR)),
-        np.clip(asleep, 6 * HOUR, 8.5 * HOUR),
-    )
+    nights = plan_nights(rng, cal.weekday[evening], lambda clock: cal.at(evening, clock))
     whole = (nights.bed_start >= lo) & (nights.bed_end <= hi)
     day = k[1:-1]
     off = rng.random(len(day)) < 0.03
@@ -407,9 +403,9 @@ def _plan(profile: PatientProfile, seed: int, end: date, days: int) -> _Plan:
     off_start, off_end = _not_worn(rng, nights, day, off, bouts)
     in_night = whole[nights.stage_night]
     series = [
-        _Series("sleep_stage", WATCH, nights.stage_start[in_night],
+        _Series("sleep_stage", _WATCH, nights.stage_start[in_night],
                 nights.stage[in_night].astype(np.float64), nights.stage_end[in_night]),
-        _Series("sleep_stage", PHONE, nights.bed_start[whole],
+        _Series("sleep_stage", _PHONE, nights.bed_start[whole],
                 np.full(whole.sum(), float(IN_BED)), nights.bed_end[whole]),
         *_step_series(rng, bouts, off_start, off_end, profile),
         *_vitals(rng, cal, nights, whole, day, profile, age, rhr_day, (off_start, off_end)),
@@ -439,21 +435,21 @@ def _activity(
     off: np.ndarray, age: float, window: tuple[int, int],
 ) -> _Bouts:
     """Commutes and lunch walks on weekdays, long walks at weekends, errands every day and
-    3-5 workouts a week; daily steps are then scaled into 3,000-15,000."""
+    3-5 workouts a week; daily steps are then scaled into 3,000-15,000, fewer with age."""
     weekend = cal.weekday[day] >= 5
     cols: list[tuple[np.ndarray, ...]] = []
 
     def add(d: np.ndarray, clock: np.ndarray, minutes: tuple[int, int], kind: np.ndarray,
             cadence: np.ndarray, effort: np.ndarray, carry: np.ndarray | float) -> None:
         n = len(d)
-        duration = rng.uniform(*minutes, n) * MINUTE
+        duration = rng.uniform(*minutes, n) * _MINUTE
         carried = rng.random(n) < carry
         cols.append(np.broadcast_arrays(d, clock, duration, kind, cadence, effort, carried))
 
     def walks(d: np.ndarray, hour: np.ndarray | float, sd_min: float,
               minutes: tuple[int, int], cadence: tuple[int, int], carry: float) -> None:
         n = len(d)
-        clock = hour * HOUR + rng.normal(0, sd_min * MINUTE, n)
+        clock = hour * _HOUR + rng.normal(0, sd_min * _MINUTE, n)
         add(d, clock, minutes, np.full(n, _WALK), rng.uniform(*cadence, n),
             rng.uniform(15, 28, n), carry)
 
@@ -464,11 +460,11 @@ def _activity(
     walks(day[weekend & (rng.random(len(day)) < 0.85)], 14.5, 80, (60, 150), (90, 110), 0.9)
     errand = np.repeat(day, rng.poisson(np.where(weekend, 5, 4)) + 2)
     walks(errand, rng.uniform(8.5, 21, len(errand)), 0, (3, 10), (60, 100), 0.7)
-    ex = day[_weekly_quota(rng, cal, day, 3, 5) & ~off]
+    ex = day[~off][_weekly_quota(rng, cal, day[~off], 3, 5)]
     run = rng.random(len(ex)) < 0.5
-    clock = np.where(cal.weekday[ex] >= 5, 10.5, 18.75) * HOUR
+    clock = np.where(cal.weekday[ex] >= 5, 10.5, 18.75) * _HOUR
     peak = np.minimum(rng.uniform(130, 170, len(ex)), 0.93 * (208 - 0.7 * age))
-    add(ex, clock + rng.normal(0, 45 * MINUTE, len(ex)), (30, 60), np.where(run, _RUN, _WORKOUT),
+    add(ex, clock + rng.normal(0, 45 * _MINUTE, len(ex)), (30, 60), np.where(run, _RUN, _WORKOUT),
         np.where(run, rng.uniform(150, 170, len(ex)), 0), peak, np.where(run, 0.6, 0.2))
 
     columns = map(np.concatenate, zip(*cols, strict=True))
@@ -484,8 +480,9 @@ def _activity(
     keep = keep[np.argsort(start[keep], kind="stable")]
     reach = np.maximum.accumulate(end[keep])
     keep = keep[np.append(True, start[keep][1:] >= reach[:-1])]
-    planned = np.bincount(d[keep], cadence[keep] * duration[keep] / MINUTE, len(cal.starts))
-    scale = np.divide(np.clip(planned, 3000, 14000), planned, np.ones_like(planned),
+    planned = np.bincount(d[keep], cadence[keep] * duration[keep] / _MINUTE, len(cal.starts))
+    vigour = np.clip(1.3 - age / 100, 0.6, 1.0)  # older patients walk less
+    scale = np.divide(np.clip(planned * vigour, 3500, 14000), planned, np.ones_like(planned),
                       where=planned > 0)
     cadence = np.minimum(cadence[keep] * np.clip(scale, 0.4, 1.6)[d[keep]], 180)
     return _Bouts(start[keep], end[keep], kind[keep], cadence, effort[keep], carried[keep])
@@ -494,20 +491,26 @@ def _activity(
 def _not_worn(
     rng: np.random.Generator, nights: Nights, day: np.ndarray, off: np.ndarray, bouts: _Bouts
 ) -> tuple[np.ndarray, np.ndarray]:
-    """When the watch is off the wrist: a 1-2 h charge most days (morning or evening, never
-    during a workout or in bed) and, on `off` days, from waking until bedtime."""
+    """When the watch is off the wrist: a 1-2 h charge most days, in the evening or after
+    waking, whichever is free of workouts and bed; on `off` days from waking until bedtime."""
     wake, bed = nights.wake[day - 1], nights.bed_start[day]
     n = len(day)
-    duration = rng.uniform(60, 110, n) * MINUTE
-    evening = bed - duration - rng.uniform(30, 120, n) * MINUTE
-    start = np.where(rng.random(n) < 0.6, wake + rng.uniform(10, 40, n) * MINUTE, evening)
-    start = start.astype(np.int64)
-    end = np.minimum(start + duration.astype(np.int64), bed - 5 * MINUTE)
+    duration = (rng.uniform(60, 110, n) * _MINUTE).astype(np.int64)
+    morning = wake + (rng.uniform(10, 40, n) * _MINUTE).astype(np.int64)
+    evening = bed - duration - (rng.uniform(30, 120, n) * _MINUTE).astype(np.int64)
     workout = bouts.kind != _WALK
-    charge = ~off & (start >= wake) & (end > start)
-    charge &= ~_overlaps(bouts.start[workout], bouts.end[workout], start, end)
-    s = np.concatenate([start[charge], wake[off] + 10 * MINUTE])
-    e = np.concatenate([end[charge], bed[off] - 10 * MINUTE])
+
+    def free(start: np.ndarray) -> np.ndarray:
+        end = start + duration
+        clash = _overlaps(bouts.start[workout], bouts.end[workout], start, end)
+        return (start >= wake) & (end <= bed - 5 * _MINUTE) & ~clash
+
+    use_evening = ((rng.random(n) < 0.6) | ~free(morning)) & free(evening)
+    start = np.where(use_evening, evening, morning)
+    end = start + duration
+    charge = ~off & free(start)
+    s = np.concatenate([start[charge], wake[off] + 10 * _MINUTE])
+    e = np.concatenate([end[charge], bed[off] - 10 * _MINUTE])
     order = np.argsort(s, kind="stable")
     return s[order], e[order]
 
@@ -537,15 +540,15 @@ def _step_series(
     it was not carried on); active energy from the watch only."""
     out = []
     for source, gain, bout_ok in (
-        (WATCH, 1.03, np.ones(len(bouts.start), dtype=bool)),
-        (PHONE, 0.97, bouts.carried & (bouts.cadence > 0)),
+        (_WATCH, 1.03, np.ones(len(bouts.start), dtype=bool)),
+        (_PHONE, 0.97, bouts.carried & (bouts.cadence > 0)),
     ):
         s, e, b = _segments(rng, bouts.start[bout_ok], bouts.end[bout_ok])
         b = np.flatnonzero(bout_ok)[b]
-        if source == WATCH:
+        if source == _WATCH:
             worn = ~_inside(off_start, off_end, (s + e) // 2)
             s, e, b = s[worn], e[worn], b[worn]
-        minutes = (e - s) / MINUTE
+        minutes = (e - s) / _MINUTE
         steps = np.rint(bouts.cadence[b] * minutes * gain * rng.normal(1, 0.02, len(b)))
         stride_m = profile.height_m * np.where(bouts.kind[b] == _RUN, 0.68, 0.415)
         km = np.round(steps * stride_m * rng.normal(1, 0.02, len(b)) / 1000, 3)
@@ -554,12 +557,12 @@ def _step_series(
             _Series("steps", source, s[walked], steps[walked], e[walked]),
             _Series("distance", source, s[walked], km[walked], e[walked]),
         ]
-        if source == WATCH:
+        if source == _WATCH:
             # ~0.5 kcal/kg/km walking, ~1 running; workouts at about 7 METs.
             per_km = np.where(bouts.kind[b] == _RUN, 1.0, 0.5) * profile.start_weight_kg
             effort = 0.105 * profile.start_weight_kg * minutes * rng.uniform(0.8, 1.2, len(b))
             kcal = np.round(np.where(bouts.kind[b] == _WORKOUT, effort, km * per_km), 1)
-            out.append(_Series("active_energy", WATCH, s[kcal > 0], kcal[kcal > 0], e[kcal > 0]))
+            out.append(_Series("active_energy", _WATCH, s[kcal > 0], kcal[kcal > 0], e[kcal > 0]))
     return out
 
 
@@ -574,7 +577,7 @@ def _vitals(
     wake, bed = nights.wake[day - 1], nights.bed_start[day]
 
     def after(t: np.ndarray, lo_min: float, hi_min: float) -> np.ndarray:
-        return t + (rng.uniform(lo_min, hi_min, len(t)) * MINUTE).astype(np.int64)
+        return t + (rng.uniform(lo_min, hi_min, len(t)) * _MINUTE).astype(np.int64)
 
     def within(lo: np.ndarray, hi: np.ndarray, per: np.ndarray) -> np.ndarray:
         """`per[i]` random instants in each [lo[i], hi[i])."""
@@ -587,7 +590,7 @@ def _vitals(
     hrv = np.clip(median * np.exp(rng.normal(0, 0.25, len(hrv_day))), 20, 90).round(1)
     night = np.flatnonzero(whole)
     o2_night = within(nights.onset[night], nights.wake[night], rng.integers(2, 5, len(night)))
-    o2_day = within(wake + HOUR, bed - HOUR, rng.integers(1, 4, n))
+    o2_day = within(wake + _HOUR, bed - _HOUR, rng.integers(1, 4, n))
     o2_t = np.concatenate([o2_night, o2_day])
     o2 = np.clip(np.rint(rng.normal(96.9, 1.0, len(o2_t))), 94, 99)
     dip = (np.arange(len(o2_t)) < len(o2_night)) & (rng.random(len(o2_t)) < 0.03)
@@ -617,7 +620,7 @@ def _vitals(
         sys = np.clip(rng.normal(120.5, 3.5, len(bp_t)) + 2 * morning, 110, 134)
         dia = np.clip(rng.normal(75.5, 3.0, len(bp_t)) + 1.5 * morning, 66, 86)
 
-    fever_check = rng.random(n) < 0.1
+    fever_check = rng.random(n) < 0.15
     temp = np.clip(rng.normal(36.6, 0.18, fever_check.sum()), 36.2, 37.0).round(1)
     vo2_i = np.cumsum(rng.integers(6, 9, n // 6 + 1)) - 6
     vo2_i = vo2_i[vo2_i < n]
@@ -630,18 +633,18 @@ def _vitals(
         return ~_inside(*off, t)
 
     return [
-        _Series("resting_heart_rate", WATCH, after(wake, 30, 90), np.rint(rhr_day[day])),
-        _Series("hrv_sdnn", WATCH, hrv_t[worn(hrv_t)], hrv[worn(hrv_t)]),
-        _Series("spo2", WATCH, o2_t[worn(o2_t)], o2[worn(o2_t)]),
-        _Series("respiratory_rate", WATCH, rr_t, rr),
-        _Series("body_mass", SCALE, weigh_t, mass),
-        _Series("bmi", SCALE, weigh_t, bmi),
-        _Series("body_fat", SCALE, weigh_t, fat),
-        _Series("bp_systolic", CUFF, bp_t, np.rint(sys)),
-        _Series("bp_diastolic", CUFF, bp_t, np.rint(dia)),
+        _Series("resting_heart_rate", _WATCH, after(wake, 30, 90), np.rint(rhr_day[day])),
+        _Series("hrv_sdnn", _WATCH, hrv_t[worn(hrv_t)], hrv[worn(hrv_t)]),
+        _Series("spo2", _WATCH, o2_t[worn(o2_t)], o2[worn(o2_t)]),
+        _Series("respiratory_rate", _WATCH, rr_t, rr),
+        _Series("body_mass", _SCALE, weigh_t, mass),
+        _Series("bmi", _SCALE, weigh_t, bmi),
+        _Series("body_fat", _SCALE, weigh_t, fat),
+        _Series("bp_systolic", _CUFF, bp_t, np.rint(sys)),
+        _Series("bp_diastolic", _CUFF, bp_t, np.rint(dia)),
         # Typed into the Health app from a thermometer, hence the phone.
-        _Series("body_temperature", PHONE, after(wake[fever_check], 5, 30), temp),
-        _Series("vo2max", WATCH, vo2_t[worn(vo2_t)], np.clip(vo2, 30, 50).round(1)[worn(vo2_t)]),
+        _Series("body_temperature", _PHONE, after(wake[fever_check], 5, 30), temp),
+        _Series("vo2max", _WATCH, vo2_t[worn(vo2_t)], np.clip(vo2, 30, 50).round(1)[worn(vo2_t)]),
     ]
 
 
@@ -649,15 +652,15 @@ def _glucose_plan(
     rng: np.random.Generator, cal: _Calendar, nights: Nights, day: np.ndarray,
     window: tuple[int, int],
 ) -> _Glucose:
-    """Three meals (and some snacks) a day, a nocturnal low on ~20 % of nights, and CGM
+    """Three meals (and some snacks) a day, a nocturnal low on ~20 % of nights, and _CGM
     gaps: a 2 h warm-up at each 10-day sensor swap plus brief signal losses."""
     n = len(day)
     snack = day[rng.random(n) < 0.4]
     meal_t = np.concatenate([
-        nights.wake[day - 1] + (rng.uniform(20, 60, n) * MINUTE).astype(np.int64),
-        cal.at(day, 12.5 * HOUR + rng.normal(0, 30 * MINUTE, n)),
-        cal.at(day, 19.75 * HOUR + rng.normal(0, 40 * MINUTE, n)),
-        cal.at(snack, 16 * HOUR + rng.normal(0, 60 * MINUTE, len(snack))),
+        nights.wake[day - 1] + (rng.uniform(20, 60, n) * _MINUTE).astype(np.int64),
+        cal.at(day, 12.5 * _HOUR + rng.normal(0, 30 * _MINUTE, n)),
+        cal.at(day, 19.75 * _HOUR + rng.normal(0, 40 * _MINUTE, n)),
+        cal.at(snack, 16 * _HOUR + rng.normal(0, 60 * _MINUTE, len(snack))),
     ])
     rise = np.concatenate([
         rng.uniform(90, 160, n), rng.uniform(80, 150, n), rng.uniform(100, 170, n),
@@ -665,18 +668,18 @@ def _glucose_plan(
     ])
     order = np.argsort(meal_t, kind="stable")
     base = float(rng.uniform(112, 128))
-    low_t = cal.at(day[rng.random(n) < 0.2], 3 * HOUR)
-    low_t += (rng.normal(0, 45, len(low_t)) * MINUTE).astype(np.int64)
-    swaps = np.arange(window[0] + rng.uniform(0, 10 * DAY), window[1], 10 * DAY)
+    low_t = cal.at(day[rng.random(n) < 0.2], 3 * _HOUR)
+    low_t += (rng.normal(0, 45, len(low_t)) * _MINUTE).astype(np.int64)
+    swaps = np.arange(window[0] + rng.uniform(0, 10 * _DAY), window[1], 10 * _DAY)
     losses = rng.uniform(*window, rng.poisson(0.3 * n))
     gap_start = np.concatenate([swaps, losses]).astype(np.int64)
     gap_end = gap_start + np.concatenate([
-        np.full(len(swaps), 2 * HOUR), rng.uniform(15, 60, len(losses)) * MINUTE
+        np.full(len(swaps), 2 * _HOUR), rng.uniform(15, 60, len(losses)) * _MINUTE
     ]).astype(np.int64)
     gaps = np.argsort(gap_start, kind="stable")
     return _Glucose(
         base=base, meal_t=meal_t[order], meal_rise=rise[order],
-        meal_peak_s=rng.uniform(45, 75, len(order))[order] * MINUTE,
+        meal_peak_s=rng.uniform(45, 75, len(order))[order] * _MINUTE,
         low_t=np.sort(low_t), low_depth=base - rng.uniform(52, 66, len(low_t)),
         gap_start=gap_start[gaps], gap_end=gap_end[gaps],
     )
@@ -708,22 +711,22 @@ def _heart_rate(plan: _Plan, lo: int, hi: int, step: int) -> tuple[np.ndarray, n
 
 
 def _glucose(plan: _Plan, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-    """CGM glucose every 5 min: baseline with a dawn rise, meal peaks, nocturnal lows, a dip
+    """_CGM glucose every 5 min: baseline with a dawn rise, meal peaks, nocturnal lows, a dip
     during and after workouts, sensor noise; nothing during sensor gaps."""
     g = plan.glucose
     assert g is not None
-    t = np.arange(-(-lo // CGM_STEP_S) * CGM_STEP_S, hi, CGM_STEP_S, dtype=np.int64)
+    t = np.arange(-(-lo // _CGM_STEP_S) * _CGM_STEP_S, hi, _CGM_STEP_S, dtype=np.int64)
     if not len(t):
         return t, np.zeros(0)
     v = g.base + 15 * np.exp(-(((plan.cal.hour(t) - 6.5) / 1.5) ** 2))
-    v += _event_sum(t, g.meal_t, 6 * HOUR, CGM_STEP_S, lambda tau, e: (
+    v += _event_sum(t, g.meal_t, 6 * _HOUR, _CGM_STEP_S, lambda tau, e: (
         g.meal_rise[e] * tau / g.meal_peak_s[e] * np.exp(1 - tau / g.meal_peak_s[e])
     ))
-    v -= _event_sum(t, g.low_t - 2 * HOUR, 4 * HOUR, CGM_STEP_S, lambda tau, e: (
-        g.low_depth[e] * np.exp(-(((tau - 2 * HOUR) / (35 * MINUTE)) ** 2))
+    v -= _event_sum(t, g.low_t - 2 * _HOUR, 4 * _HOUR, _CGM_STEP_S, lambda tau, e: (
+        g.low_depth[e] * np.exp(-(((tau - 2 * _HOUR) / (35 * _MINUTE)) ** 2))
     ))
     workout = plan.bouts.kind != _WALK
-    v -= 25 * _inside(plan.bouts.start[workout], plan.bouts.end[workout] + HOUR, t)
+    v -= 25 * _inside(plan.bouts.start[workout], plan.bouts.end[workout] + _HOUR, t)
     v += 10 * _smooth(plan.keys[2], t, 1800) + 3 * _normal(plan.keys[3], t)
     v = np.where(v > 280, 280 + 0.35 * (v - 280), v)  # counter-regulation flattens peaks
     keep = ~_inside(g.gap_start, g.gap_end, t)

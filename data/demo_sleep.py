@@ -1,11 +1,12 @@
-"""Synthetic nightly hypnograms for the demo data generator (`data.demo`).
+"""The sleep model of the demo data generator (`data.demo`): bedtimes and nightly hypnograms.
 
-Kept apart so the sleep model (cycles, stage mix, in-bed margins) can be read and tuned on
-its own. Everything is vectorised over nights: a year of nights is a handful of numpy calls.
+Kept apart so the sleep model (schedule, cycles, stage mix, in-bed margins) can be read and
+tuned on its own. Vectorised over nights: a year of nights is a handful of numpy calls.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,8 +23,9 @@ _REM_SHARE = np.array([0.10, 0.17, 0.24, 0.30, 0.34, 0.36])
 _WAKE_CHANCE = np.array([0.10, 0.20, 0.30, 0.40, 0.50, 0.55])
 # Stage order inside each cycle: light, deep, light, REM, then an optional awakening.
 _CYCLE_ORDER = np.tile(np.array([CORE, DEEP, CORE, REM, AWAKE]), _CYCLES)
+_HOUR, _MINUTE = 3600, 60
 # Consecutive in-bed intervals stay at least this far apart, even across time-zone jumps.
-_MIN_DAY_S = 4 * 3600
+_MIN_DAY_S = 4 * _HOUR
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,26 @@ class Nights:
     stage_night: np.ndarray
 
 
-def plan_nights(rng: np.random.Generator, onset: np.ndarray, asleep_s: np.ndarray) -> Nights:
+def plan_nights(
+    rng: np.random.Generator, weekday: np.ndarray, to_utc: Callable[[np.ndarray], np.ndarray]
+) -> Nights:
+    """One night per evening, given each evening's `weekday` (Monday 0) and `to_utc`, which
+    maps wall-clock seconds after that evening's midnight (may pass 24 h) to UTC seconds.
+
+    Sleep onset drifts around 23:00, 45 min later on Friday and Saturday nights. An alarm
+    fixes weekday wake-ups near 06:50, so late nights are short ones; weekends sleep in.
+    """
+    n = len(weekday)
+    late = np.isin(weekday, (4, 5))
+    onset = 23 * _HOUR + rng.normal(0, 25 * _MINUTE, n) + 45 * _MINUTE * late
+    onset = np.clip(onset, 21.75 * _HOUR, 25.5 * _HOUR)
+    alarm = np.where(late, 31.75, 30.83) * _HOUR
+    alarm += rng.normal(0, 1, n) * np.where(late, 40, 20) * _MINUTE
+    asleep = np.clip(alarm - onset - 5 * _MINUTE, 6 * _HOUR, 8.5 * _HOUR)
+    return _hypnograms(rng, to_utc(onset), asleep)
+
+
+def _hypnograms(rng: np.random.Generator, onset: np.ndarray, asleep_s: np.ndarray) -> Nights:
     """Hypnograms for nights that should start at `onset` with `asleep_s` seconds of sleep.
 
     Cycle lengths, stage shares and awakenings are drawn per night; a night that would
@@ -60,7 +81,7 @@ def plan_nights(rng: np.random.Generator, onset: np.ndarray, asleep_s: np.ndarra
     awake = rng.uniform(60, 480, (n, _CYCLES)) * (rng.random((n, _CYCLES)) < _WAKE_CHANCE)
     awake *= np.arange(_CYCLES) < cycles - 1
     shares = np.stack([early_light, deep, light - early_light, rem], axis=2) * length[..., None]
-    parts = np.rint(np.concatenate([shares, awake[..., None]], axis=2).reshape(n, -1))
+    parts = np.floor(np.concatenate([shares, awake[..., None]], axis=2).reshape(n, -1))
     parts = np.where(parts < 60, 0, parts).astype(np.int64)
 
     rel_end = np.cumsum(parts, axis=1)

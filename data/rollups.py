@@ -1,4 +1,4 @@
-"""Hourly and daily rollups from raw observations: pure functions over numpy arrays.
+"""Hourly and daily rollups from raw observations: pure numpy over columns.
 
 Buckets are the person's wall-clock hours and days (each sample carries its own UTC offset,
 so travel and DST land on the right local day). Cumulative metrics (steps, distance,
@@ -8,28 +8,24 @@ source counts, which is how a Watch and an iPhone counting the same walk add up 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 
 HOUR = 3600
 DAY = 86400
 # A night belongs to the local date it ends: sleep from 18:00 onwards counts for tomorrow.
 NIGHT_SHIFT_S = 6 * HOUR
 NUMERIC = -1
+NO_SOURCE = -1
 
 RollupKind = Literal["instant", "cumulative", "interval", "category"]
-ROLLUP_COLUMNS = (
-    "category", "bucket", "utc_start", "utc_offset_min", "n", "sum", "min", "max", "mean",
-    "source_id",
-)
 
 
 @dataclass(frozen=True)
 class RawRows:
-    """Columns of raw observations of one patient and metric."""
+    """Columns of raw observations of one patient and metric, ordered by start."""
 
     start: np.ndarray
     end: np.ndarray
@@ -40,14 +36,42 @@ class RawRows:
     def __len__(self) -> int:
         return len(self.start)
 
+    def subset(self, mask: np.ndarray) -> RawRows:
+        """The rows where mask is true."""
+        return RawRows(*(getattr(self, f.name)[mask] for f in fields(self)))
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One row per (category, bucket); `source_id` is NO_SOURCE where none is recorded."""
+
+    category: np.ndarray
+    bucket: np.ndarray
+    utc_start: np.ndarray
+    utc_offset_min: np.ndarray
+    n: np.ndarray
+    sum: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    mean: np.ndarray
+    source_id: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.bucket)
+
+    def within(self, lo: int, hi: int) -> Rollup:
+        """Only the buckets in [lo, hi)."""
+        mask = (self.bucket >= lo) & (self.bucket < hi)
+        return Rollup(*(getattr(self, f.name)[mask] for f in fields(self)))
+
 
 def compute(
     rows: RawRows, kind: RollupKind, priority: dict[int, int], resolution: Literal["hour", "day"]
-) -> pd.DataFrame:
-    """Rollup rows (columns `ROLLUP_COLUMNS`) for every bucket the raw rows reach."""
-    if len(rows) == 0:
-        return pd.DataFrame(columns=list(ROLLUP_COLUMNS))
+) -> Rollup:
+    """Rollup rows for every bucket the raw rows reach."""
     width = HOUR if resolution == "hour" else DAY
+    if len(rows) == 0:
+        return _empty()
     if kind == "cumulative":
         return _cumulative(rows, priority, width)
     if kind == "category":
@@ -55,20 +79,38 @@ def compute(
     return _instant(rows, width)
 
 
-def _instant(rows: RawRows, width: int) -> pd.DataFrame:
-    local = rows.start + rows.offset_min.astype(np.int64) * 60
-    df = pd.DataFrame(
-        {"bucket": local // width * width, "start": rows.start, "off": rows.offset_min,
-         "value": rows.value}
+def _empty() -> Rollup:
+    i, f = np.array([], dtype=np.int64), np.array([], dtype=np.float64)
+    return Rollup(i, i, i, i, i, f, f, f, f, i)
+
+
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stable order by key, the start index of each group in that order, and group sizes."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    return order, starts, sizes
+
+
+def _instant(rows: RawRows, width: int) -> Rollup:
+    off = rows.offset_min.astype(np.int64)
+    bucket = (rows.start + off * 60) // width * width
+    order, starts, sizes = _groups(bucket)
+    value = rows.value[order]
+    total = np.add.reduceat(value, starts)
+    return Rollup(
+        category=np.full(len(starts), NUMERIC, dtype=np.int64),
+        bucket=bucket[order][starts],
+        utc_start=bucket[order][starts] - off[order][starts] * 60,
+        utc_offset_min=off[order][starts],
+        n=sizes,
+        sum=total,
+        min=np.minimum.reduceat(value, starts),
+        max=np.maximum.reduceat(value, starts),
+        mean=total / sizes,
+        source_id=np.full(len(starts), NO_SOURCE, dtype=np.int64),
     )
-    g = df.sort_values("start").groupby("bucket", sort=True)
-    out = g["value"].agg(["count", "sum", "min", "max", "mean"]).rename(columns={"count": "n"})
-    first = g[["start", "off"]].first()
-    out["utc_offset_min"] = first["off"]
-    out["utc_start"] = out.index.to_numpy() - first["off"].to_numpy().astype(np.int64) * 60
-    out["category"] = NUMERIC
-    out["source_id"] = None
-    return out.reset_index()[list(ROLLUP_COLUMNS)]
 
 
 def spread_over_minutes(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -94,67 +136,97 @@ def spread_over_minutes(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray,
 def _winners(row: np.ndarray, minute: np.ndarray, rows: RawRows, priority: dict[int, int]):
     """Mask of the (row, minute) pieces whose source has the best priority in that minute."""
     src = rows.source_id[row].astype(np.int64)
-    prio = np.fromiter((priority.get(int(s), 100) for s in src), dtype=np.int64, count=len(src))
-    rank = prio * 1_000_000 + src  # equal priorities: the lower source id wins, deterministically
-    best = pd.Series(rank).groupby(minute).transform("min").to_numpy()
+    ids = np.unique(src)
+    prio = np.array([priority.get(int(s), 100) for s in ids], dtype=np.int64)
+    # equal priorities: the lower source id wins, deterministically
+    rank = (prio * 1_000_000 + ids)[np.searchsorted(ids, src)]
+    order = np.lexsort((rank, minute))
+    m_sorted = minute[order]
+    first = np.r_[True, m_sorted[1:] != m_sorted[:-1]]
+    best_sorted = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+    best = np.empty_like(rank)
+    best[order] = rank[order][best_sorted]
     return rank == best
 
 
-def _cumulative(rows: RawRows, priority: dict[int, int], width: int) -> pd.DataFrame:
+def _top_source(bucket: np.ndarray, src: np.ndarray, amount: np.ndarray,
+                buckets: np.ndarray) -> np.ndarray:
+    """Per bucket, the source that contributed most."""
+    keys = np.stack([bucket, src], axis=1)
+    pairs, inverse = np.unique(keys, axis=0, return_inverse=True)
+    totals = np.bincount(inverse.ravel(), weights=amount)
+    order = np.lexsort((-totals, pairs[:, 0]))
+    pairs = pairs[order]
+    first = np.r_[True, pairs[1:, 0] != pairs[:-1, 0]]
+    top = dict(zip(pairs[first, 0].tolist(), pairs[first, 1].tolist(), strict=True))
+    return np.array([top[b] for b in buckets.tolist()], dtype=np.int64)
+
+
+def _cumulative(rows: RawRows, priority: dict[int, int], width: int) -> Rollup:
     row, minute, _seg, share = spread_over_minutes(rows.start, rows.end)
     keep = _winners(row, minute, rows, priority)
     row, minute, share = row[keep], minute[keep], share[keep]
     off = rows.offset_min[row].astype(np.int64)
-    df = pd.DataFrame(
-        {"minute": minute, "local": minute * 60 + off * 60, "off": off,
-         "src": rows.source_id[row], "amount": rows.value[row] * share}
+    amount = rows.value[row] * share
+    # one value per minute (a source may have two samples meeting inside a minute)
+    order, starts, _sizes = _groups(minute)
+    per_minute = np.add.reduceat(amount[order], starts)
+    m_minute = minute[order][starts]
+    m_off = off[order][starts]
+    bucket = (m_minute * 60 + m_off * 60) // width * width
+    b_order, b_starts, b_sizes = _groups(bucket)
+    vals = per_minute[b_order]
+    total = np.add.reduceat(vals, b_starts)
+    buckets = bucket[b_order][b_starts]
+    piece_bucket = (minute * 60 + off * 60) // width * width
+    return Rollup(
+        category=np.full(len(b_starts), NUMERIC, dtype=np.int64),
+        bucket=buckets,
+        utc_start=m_minute[b_order][b_starts] * 60,
+        utc_offset_min=m_off[b_order][b_starts],
+        n=b_sizes,
+        sum=total,
+        min=np.minimum.reduceat(vals, b_starts),
+        max=np.maximum.reduceat(vals, b_starts),
+        mean=total / b_sizes,
+        source_id=_top_source(piece_bucket, rows.source_id[row].astype(np.int64), amount,
+                              buckets),
     )
-    per_minute = df.groupby("minute", sort=True).agg(
-        local=("local", "first"), off=("off", "first"), amount=("amount", "sum")
-    )
-    per_minute["bucket"] = per_minute["local"] // width * width
-    g = per_minute.groupby("bucket", sort=True)
-    out = g["amount"].agg(["count", "sum", "min", "max"]).rename(columns={"count": "n"})
-    out["mean"] = out["sum"] / out["n"]
-    first_min = g.apply(lambda b: b.index[0], include_groups=False)
-    out["utc_start"] = first_min.to_numpy() * 60
-    out["utc_offset_min"] = g["off"].first()
-    df["bucket"] = df["local"] // width * width
-    by_source = df.groupby(["bucket", "src"])["amount"].sum().reset_index()
-    top = by_source.sort_values("amount", ascending=False).drop_duplicates("bucket")
-    out["source_id"] = top.set_index("bucket")["src"].reindex(out.index)
-    out["category"] = NUMERIC
-    return out.reset_index()[list(ROLLUP_COLUMNS)]
 
 
-def _category(rows: RawRows, priority: dict[int, int], width: int) -> pd.DataFrame:
+def _category(rows: RawRows, priority: dict[int, int], width: int) -> Rollup:
     """Minutes per stage; InBed (0) is de-duplicated on its own, never mixed with stages."""
-    parts = []
-    stage = rows.value.astype(np.int64)
-    for mask in (stage == 0, stage != 0):
+    shift = NIGHT_SHIFT_S if width == DAY else 0
+    stage_all = rows.value.astype(np.int64)
+    pieces = []
+    for mask in (stage_all == 0, stage_all != 0):
         if not mask.any():
             continue
-        sub = RawRows(*(getattr(rows, f)[mask] for f in RawRows.__dataclass_fields__))
+        sub = rows.subset(mask)
         row, minute, seg, _share = spread_over_minutes(sub.start, sub.end)
         keep = _winners(row, minute, sub, priority) & (seg > 0)
         row, minute, seg = row[keep], minute[keep], seg[keep]
         off = sub.offset_min[row].astype(np.int64)
-        local = minute * 60 + off * 60
-        shift = NIGHT_SHIFT_S if width == DAY else 0
-        parts.append(pd.DataFrame(
-            {"bucket": (local + shift) // width * width, "category": sub.value[row].astype(int),
-             "utc": minute * 60, "off": off, "src": sub.source_id[row], "minutes": seg / 60.0}
+        pieces.append((
+            (minute * 60 + off * 60 + shift) // width * width, sub.value[row].astype(np.int64),
+            minute * 60, off, sub.source_id[row].astype(np.int64), seg / 60.0,
         ))
-    df = pd.concat(parts, ignore_index=True)
-    g = df.groupby(["bucket", "category"], sort=True)
-    out = g["minutes"].agg(["count", "sum"]).rename(columns={"count": "n"})
-    out["min"] = out["max"] = out["mean"] = out["sum"]
-    out["utc_start"] = g["utc"].min()
-    out["utc_offset_min"] = g["off"].first()
-    top = df.groupby(["bucket", "category", "src"])["minutes"].sum().reset_index()
-    top = top.sort_values("minutes", ascending=False).drop_duplicates(["bucket", "category"])
-    out["source_id"] = top.set_index(["bucket", "category"])["src"].reindex(out.index)
-    return out.reset_index()[list(ROLLUP_COLUMNS)]
+    if not pieces:
+        return _empty()
+    bucket, stage, utc, off, src, minutes = (np.concatenate(p) for p in zip(*pieces, strict=True))
+    key = bucket * 16 + stage  # stages are 0-5: one integer key per (bucket, stage)
+    order, starts, sizes = _groups(key)
+    total = np.add.reduceat(minutes[order], starts)
+    groups = key[order][starts]
+    return Rollup(
+        category=groups % 16,
+        bucket=groups // 16,
+        utc_start=np.minimum.reduceat(utc[order], starts),
+        utc_offset_min=off[order][starts],
+        n=sizes,
+        sum=total, min=total, max=total, mean=total,
+        source_id=_top_source(key, src, minutes, groups),
+    )
 
 
 def local_day(ts: int, offset_min: int) -> int:

@@ -12,7 +12,8 @@ def layout(**_query):
     """Search box and table; rows are filled by a callback."""
     return html.Div([
         html.H1("Patients"),
+        html.Label("Search patients", htmlFor=ids.PATIENT_SEARCH, className="muted"),
         dcc.Input(id=ids.PATIENT_SEARCH, type="search", placeholder="Search by name",
-                  debounce=True, className="form-control search", **{"aria-label": "Search"}),
+                  debounce=True, className="form-control search"),
         html.Div(id=ids.PATIENT_TABLE),
     ])

@@ -44,3 +44,13 @@ def fetch_driver_rows(conn: Connection, sql: str, params: tuple) -> list[tuple]:
     with raw.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall()
+
+
+def execute_many(conn: Connection, sql: str, rows: list[tuple]) -> None:
+    """executemany with %s placeholders straight on the DBAPI cursor (bulk writes)."""
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        raw.executemany(sql.replace("%s", "?"), rows)
+        return
+    with raw.cursor() as cur:
+        cur.executemany(sql, rows)

@@ -8,12 +8,18 @@ from itertools import repeat
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy import Connection, Table, delete, insert, select, text, update
 
 from data import catalog
 from data import schema as s
-from data.repository.base import RepositoryBase, columns, fetch_driver_rows, now_ts
-from data.rollups import DAY, RawRows, compute
+from data.repository.base import (
+    RepositoryBase,
+    columns,
+    execute_many,
+    fetch_driver_rows,
+    now_ts,
+)
+from data.rollups import DAY, NO_SOURCE, RawRows, Rollup, compute
 
 # (metric, start_ts, end_ts, utc_offset_min, value, source name)
 Row = tuple[str, int, int, int, float, str]
@@ -138,9 +144,8 @@ class WriteMixin(RepositoryBase):
             for lo, hi in spans:
                 rows = _read_raw(conn, patient_id, metric, lo - MARGIN_S, hi + MARGIN_S)
                 for table, res in ((s.rollup_hourly, "hour"), (s.rollup_daily, "day")):
-                    frame = compute(rows, kind, priority, res)
-                    frame = frame[(frame["bucket"] >= lo) & (frame["bucket"] < hi)]
-                    _replace_rollups(conn, table, patient_id, metric, lo, hi, frame)
+                    rollup = compute(rows, kind, priority, res).within(lo, hi)
+                    _replace_rollups(conn, table, patient_id, metric, lo, hi, rollup)
                 days += (hi - lo) // DAY
         return days
 
@@ -258,19 +263,27 @@ def _read_raw(conn: Connection, patient_id: int, metric: str, lo: int, hi: int) 
     )
 
 
-def _replace_rollups(conn, table, patient_id, metric, lo, hi, frame: pd.DataFrame) -> None:
+def _replace_rollups(
+    conn: Connection, table: Table, patient_id: int, metric: str, lo: int, hi: int,
+    rollup: Rollup,
+) -> None:
     conn.execute(delete(table).where(
         table.c.patient_id == patient_id, table.c.metric == metric,
         table.c.bucket >= lo, table.c.bucket < hi,
     ))
-    if frame.empty:
+    if not len(rollup):
         return
-    frame = frame.astype(object).where(frame.notna(), None)
-    records = frame.to_dict("records")
-    for rec in records:
-        rec["patient_id"] = patient_id
-        rec["metric"] = metric
-        for key in ("category", "bucket", "utc_start", "utc_offset_min", "n", "source_id"):
-            if rec[key] is not None:
-                rec[key] = int(rec[key])
-    conn.execute(insert(table), records)
+    source = [None if s == NO_SOURCE else s for s in rollup.source_id.tolist()]
+    values = zip(
+        repeat(patient_id, len(rollup)), repeat(metric, len(rollup)),
+        rollup.category.tolist(), rollup.bucket.tolist(), rollup.utc_start.tolist(),
+        rollup.utc_offset_min.tolist(), rollup.n.tolist(), rollup.sum.tolist(),
+        rollup.min.tolist(), rollup.max.tolist(), rollup.mean.tolist(), source, strict=True,
+    )
+    execute_many(
+        conn,
+        f"INSERT INTO {table.name} (patient_id, metric, category, bucket, utc_start, "
+        "utc_offset_min, n, sum, min, max, mean, source_id) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        list(values),
+    )
