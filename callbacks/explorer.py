@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from components.figures import empty_figure, patch_series, resolution_label, series_figure
 from dash import Dash, Input, Output, Patch, State, ctx, no_update
 
 from auth.principal import current_principal, repository
 from callbacks.common import DAY, local_text_to_utc, window
 from components import ids
+from components.figures import empty_figure, patch_series, resolution_label, series_figure
 from data import catalog
 from data.queries import SeriesQuery
 from data.timeparse import parse_instant

@@ -67,7 +67,7 @@ _MALE = (
     "Hugo", "Lucas", "Louis", "Nathan", "Theo", "Adam", "Jules", "Arthur", "Paul", "Malo",
     "Victor", "Elias", "Noe", "Tom", "Yanis", "Samuel",
 )
-# Invented surnames, so a generated patient is never a real person's full name by design.
+# Invented surnames, so a generated name is unlikely to be a real person's.
 _SURNAMES = (
     "Bervelle", "Castagnol", "Dumarest", "Ferrandel", "Garnelle", "Haudrin", "Jolivert",
     "Lambrecq", "Marvaud", "Nortiel", "Orsevin", "Pelletard", "Querand", "Rivalde",

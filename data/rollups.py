@@ -151,15 +151,12 @@ def _winners(row: np.ndarray, minute: np.ndarray, rows: RawRows, priority: dict[
 
 def _top_source(bucket: np.ndarray, src: np.ndarray, amount: np.ndarray,
                 buckets: np.ndarray) -> np.ndarray:
-    """Per bucket, the source that contributed most."""
-    keys = np.stack([bucket, src], axis=1)
-    pairs, inverse = np.unique(keys, axis=0, return_inverse=True)
-    totals = np.bincount(inverse.ravel(), weights=amount)
-    order = np.lexsort((-totals, pairs[:, 0]))
-    pairs = pairs[order]
-    first = np.r_[True, pairs[1:, 0] != pairs[:-1, 0]]
-    top = dict(zip(pairs[first, 0].tolist(), pairs[first, 1].tolist(), strict=True))
-    return np.array([top[b] for b in buckets.tolist()], dtype=np.int64)
+    """Per bucket (of the sorted, unique `buckets`), the source that contributed most."""
+    slot = np.searchsorted(buckets, bucket)
+    sources, src_index = np.unique(src, return_inverse=True)
+    totals = np.zeros((len(buckets), len(sources)))
+    np.add.at(totals, (slot, src_index.ravel()), amount)
+    return sources[np.argmax(totals, axis=1)]
 
 
 def _cumulative(rows: RawRows, priority: dict[int, int], width: int) -> Rollup:

@@ -1,0 +1,92 @@
+"""Fixtures for tests of the web app over Flask's test client (real database, real Redis)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from app import create_app
+from auth.passwords import hash_password
+from data.migrate import upgrade
+from data.repository import ObservationBatch, Repository
+from settings import Settings
+
+PASSWORD = "correct horse battery"
+KINDS = {"Apple Watch": "watch", "Scale": "scale"}
+
+
+@dataclass
+class World:
+    """Two patients, their logins, a clinician for each, an admin."""
+
+    app: object
+    repo: Repository
+    patient_a: int
+    patient_b: int
+    day: int  # UTC midnight on the first day of data, ten days ago
+
+
+def make_world(tmp_path, database_url: str | None = None, redis_url: str | None = None) -> World:
+    """An app on a fresh database with a small, known cast."""
+    settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=redis_url,
+                        secret_key="test-secret", _env_file=None)
+    app = create_app(settings)
+    repo: Repository = app.server.extensions["healthdash.repository"]
+    upgrade(repo.engine)
+    pw = hash_password(PASSWORD)
+    ua = repo.create_user("ada@example.org", "Ada", "patient", pw)
+    ub = repo.create_user("ben@example.org", "Ben", "patient", pw)
+    a = repo.create_patient("Ada Lovelace-Example", "Europe/Paris", user_id=ua)
+    b = repo.create_patient("Ben Example", "UTC", user_id=ub)
+    doc_a = repo.create_user("doc.a@example.org", "Doc A", "clinician", pw)
+    doc_b = repo.create_user("doc.b@example.org", "Doc B", "clinician", pw)
+    repo.create_user("admin@example.org", "Admin", "admin", pw)
+    repo.add_to_care_team(doc_a, a)
+    repo.add_to_care_team(doc_b, b)
+    day = (int(time.time()) // 86400 - 10) * 86400
+    for patient in (a, b):
+        rows = [("body_mass", day + d * 86400 + 25200, day + d * 86400 + 25200, 60,
+                 70.0 + patient + d / 10, "Scale") for d in range(10)]
+        rows += [("heart_rate", day + i * 60, day + i * 60, 60, 60.0 + i % 30, "Apple Watch")
+                 for i in range(600)]
+        repo.upsert_observations(ObservationBatch(patient, rows, KINDS))
+    return World(app, repo, a, b, day)
+
+
+@pytest.fixture
+def world(tmp_path) -> World:
+    """The cast on an embedded SQLite database, no Redis."""
+    return make_world(tmp_path)
+
+
+def login(client, email: str, password: str = PASSWORD, next_url: str | None = None):
+    """Sign in through the real form."""
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"email": email, "password": password})
+
+
+def header_callback(patient_id: int) -> dict:
+    """The overview's header/KPI callback, as the browser posts it."""
+    return {
+        "output": "..patient-header.children...kpi-row.children..",
+        "outputs": [{"id": "patient-header", "property": "children"},
+                    {"id": "kpi-row", "property": "children"}],
+        "inputs": [{"id": "patient-store", "property": "data", "value": patient_id}],
+        "changedPropIds": [],
+    }
+
+
+def trend_callback(patient_id: int, metric: str = "heart_rate") -> dict:
+    """A trend chart callback (pattern-matching id), as the browser posts it."""
+    graph = {"metric": metric, "type": "trend-graph"}
+    return {
+        "output": json.dumps({"metric": ["MATCH"], "type": "trend-graph"},
+                             separators=(",", ":")) + ".figure",
+        "outputs": {"id": graph, "property": "figure"},
+        "inputs": [{"id": graph, "property": "id", "value": graph}],
+        "state": [{"id": "patient-store", "property": "data", "value": patient_id}],
+        "changedPropIds": [],
+    }
