@@ -375,9 +375,12 @@ class RangeResult:
         return self.naive_ms / self.uncached_ms
 
 
-def measure(db: Database, cache: QueryCache, runs: int) -> list[RangeResult]:
+def measure(db: Database, client: redis.Redis, runs: int) -> list[RangeResult]:
     """Every range on one database."""
-    plain, cached = Repository(db.engine), Repository(db.engine, cache)
+    # A prefix per database: both hold patient 1 at the same data version, and one
+    # database must not be served the other's cached series.
+    backend = RedisCache(host=client, key_prefix=f"bench:{db.name.lower()}:")
+    plain, cached = Repository(db.engine), Repository(db.engine, QueryCache(backend, 3600))
     end = db.last_ts + MINUTE  # exclusive, like the app's window(): now + 60
     results = []
     for label, back in RANGES:
@@ -557,7 +560,6 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     client = redis.Redis.from_url(args.redis_url, socket_connect_timeout=2, socket_timeout=2)
     client.flushdb()
-    cache = QueryCache(RedisCache(host=client, key_prefix="bench:"), ttl_s=3600)
     readings = generate()
     log(f"generated {len(readings):,} readings")
     sqlite_path = Path(args.sqlite_path)
@@ -580,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
             databases.append(load("PostgreSQL", engine, readings, args.skip_load))
         for db in databases:
             log(f"measuring {db.name} ...")
-            by_db[db.name] = measure(db, cache, args.runs)
+            by_db[db.name] = measure(db, client, args.runs)
             if args.profile:
                 profiles.append(f"{db.name}, {args.profile}, ours uncached, "
                                 f"{args.runs} calls:\n{profile(db, args.profile, args.runs)}")

@@ -73,3 +73,13 @@ def explorer(metric: str, patient_id: int | None) -> html.Div:
                                style={"height": "520px"}), className="chart-card"),
         html.P(id=ids.EXPLORER_STATUS, className="muted", role="status"),
     ])
+
+
+def no_access() -> html.Div:
+    """What someone sees on a patient they may not see: no name, no data, no hint."""
+    return html.Div([
+        html.H1("No access"),
+        html.P("You do not have access to this patient's data, or the patient does not exist.",
+               className="alert", role="alert"),
+        html.A("Back to the start", href="/"),
+    ], id="no-access")

@@ -2,12 +2,16 @@
 
 import dash
 
-from components.layouts import overview
+from auth.principal import current_principal, repository
+from components.layouts import no_access, overview
 
 dash.register_page(__name__, path_template="/patients/<patient_id>",
                    title="Patient · HealthDash")
 
 
 def layout(patient_id: str = "", **_query):
-    """Overview of the patient in the path; the callbacks check access."""
-    return overview(int(patient_id) if patient_id.isdigit() else -1, job_controls=True)
+    """Overview of the patient in the path, or a plain refusal (the callbacks check too)."""
+    pid = int(patient_id) if patient_id.isdigit() else -1
+    if not repository().can_see(current_principal(), pid):
+        return no_access()
+    return overview(pid, job_controls=True)
