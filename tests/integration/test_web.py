@@ -123,3 +123,14 @@ def test_api_refuses_other_patients(client, world):
     login(client, "doc.b@example.org", PASSWORD)
     response = client.get(f"/api/v1/patients/{world.patient_a}/series?metric=body_mass")
     assert response.status_code == 403
+
+
+def test_the_app_serves_uncached_when_redis_is_down(tmp_path):
+    from tests.integration.conftest import make_world
+
+    world = make_world(tmp_path, redis_url="redis://127.0.0.1:1/0")
+    client = world.app.server.test_client()
+    login(client, "ada@example.org")
+    for _ in range(2):
+        response = client.post("/_dash-update-component", json=trend_callback(world.patient_a))
+        assert response.status_code == 200
