@@ -25,6 +25,7 @@ import cProfile
 import io
 import json
 import math
+import os
 import platform
 import pstats
 import re
@@ -512,15 +513,18 @@ def targets_table(by_db: dict[str, list[RangeResult]]) -> tuple[str, bool]:
     return md_table(["target", "measured", "result"], rows, right=set()), ok_all
 
 
-def environment(args: argparse.Namespace, pg_version: str) -> str:
-    import os
-
-    return (
+def environment(args: argparse.Namespace, pg_version: str, load_avg: tuple[float, float]) -> str:
+    cpus = os.cpu_count() or 1
+    text_ = (
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"PostgreSQL {pg_version}, pandas {pd.__version__}, plotly {plotly.__version__}, "
-        f"{os.cpu_count()} CPUs. Median of {args.runs} runs after 1 warm-up; "
-        f"max_points {DEFAULT_MAX_POINTS}; times include JSON serialisation."
+        f"{cpus} CPUs. Median of {args.runs} runs after 1 warm-up; "
+        f"max_points {DEFAULT_MAX_POINTS}; times include JSON serialisation. "
+        f"1-min load average {load_avg[0]:.2f} at start, {load_avg[1]:.2f} at end"
     )
+    if max(load_avg) > cpus / 2:
+        text_ += " (other work was running: expect noisy timings, compare within a run)"
+    return text_ + "."
 
 
 # -------------------------------------------------------------------------- main
@@ -558,6 +562,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    load_start = os.getloadavg()[0]
     client = redis.Redis.from_url(args.redis_url, socket_connect_timeout=2, socket_timeout=2)
     client.flushdb()
     readings = generate()
@@ -596,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
                 drop_pg_database(pg)
 
     print("## Chart series: ours vs naive (heart rate, 1 year of minute readings)\n")
-    print(environment(args, pg_version) + "\n")
+    print(environment(args, pg_version, (load_start, os.getloadavg()[0])) + "\n")
     for db in databases:
         results = by_db[db.name]
         print(f"### {db.name}\n")
