@@ -14,10 +14,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed.stamp
 
 # Services used by the tests; override from the environment.
-TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+TEST_PG_ADMIN ?= postgresql://postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 CHROMIUM ?= /usr/bin/chromium
-export TEST_DATABASE_URL TEST_REDIS_URL CHROMIUM
+export TEST_PG_ADMIN TEST_REDIS_URL CHROMIUM
 
 .PHONY: venv run test lint bench clean distclean
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import json
 import math
@@ -343,15 +344,22 @@ def naive_plan(series: Series, lo: int, hi: int) -> NaivePlan:
 # ---------------------------------------------------------------------- measuring
 
 
-def median_ms(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    """Median wall time of `runs` calls after one untimed warm-up, and the last result."""
-    result = fn()
-    times = []
+def interleaved(fns: dict[str, Callable[[], Any]], runs: int) -> dict[str, tuple[float, Any]]:
+    """Median wall time (ms) of each function and its last result.
+
+    One untimed warm-up round, then `runs` rounds calling each function in turn: a burst
+    of other work on the machine then slows every variant alike, and the ratios hold.
+    Garbage is collected (untimed) before each call, so no variant pays for another's.
+    """
+    results = {name: fn() for name, fn in fns.items()}
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(runs):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000, result
+        for name, fn in fns.items():
+            gc.collect()
+            started = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - started)
+    return {name: (statistics.median(times[name]) * 1000, results[name]) for name in fns}
 
 
 @dataclass(frozen=True)
@@ -388,14 +396,21 @@ def measure(db: Database, client: redis.Redis, runs: int) -> list[RangeResult]:
         start = end - back if back is not None else None
         query = SeriesQuery(db.patient_id, METRIC, start, end if back is not None else None,
                             DEFAULT_MAX_POINTS)
-        uncached_ms, (series, payload) = median_ms(lambda q=query: ours(plain, q), runs)
+        series, _ = ours(plain, query)
+        plan = naive_plan(series, start if start is not None else db.first_ts, end)
         ours(cached, query)  # the miss that fills the cache
-        cached_ms, (_hit, hit_payload) = median_ms(lambda q=query: ours(cached, q), runs)
+        if backend.get(query.cache_key(plain.data_version(db.patient_id))) is None:
+            raise SystemExit(f"{db.name} {label}: the series did not reach the cache")
+        timed = interleaved({
+            "uncached": lambda q=query: ours(plain, q),
+            "cached": lambda q=query: ours(cached, q),
+            "naive": lambda p=plan: naive(db.engine, db.patient_id, p),
+        }, runs)
+        uncached_ms, (series, payload) = timed["uncached"]
+        cached_ms, (_hit, hit_payload) = timed["cached"]
+        naive_ms, (naive_json, naive_rows, naive_points) = timed["naive"]
         if hit_payload != payload:
             raise SystemExit(f"{db.name} {label}: the cached figure differs from the uncached")
-        plan = naive_plan(series, start if start is not None else db.first_ts, end)
-        naive_ms, (naive_json, naive_rows, naive_points) = median_ms(
-            lambda p=plan: naive(db.engine, db.patient_id, p), runs)
         if naive_rows < series.rows_read and series.resolution == "raw":
             raise SystemExit(f"{db.name} {label}: naive read fewer rows than ours")
         results.append(RangeResult(

@@ -17,7 +17,7 @@ def rows(*samples):
 
 
 def test_an_interval_is_spread_over_the_minutes_it_covers():
-    row, minute, seconds, share = spread_over_minutes(np.array([90]), np.array([210]))
+    _row, minute, seconds, share = spread_over_minutes(np.array([90]), np.array([210]))
     assert minute.tolist() == [1, 2, 3]
     assert seconds.tolist() == [30, 60, 30]
     assert share.tolist() == pytest.approx([0.25, 0.5, 0.25])
