@@ -18,12 +18,14 @@ from flask import Flask, jsonify, redirect, request
 from flask_caching import Cache
 from flask_login import current_user
 
+from api.imports import blueprint as imports_blueprint
 from api.v1 import blueprint as api_blueprint
 from auth import guard, login
 from callbacks import register_all
 from components.shell import shell
 from data.cache import QueryCache, cache_config
 from data.db import detect_capabilities, make_engine
+from data.dispatch import TASK_NAME, CeleryDispatcher, ProcessDispatcher, run_in_process
 from data.repository import Repository
 from settings import Settings, get_settings
 
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     login.init_app(server)
     guard.init_app(server)
     server.register_blueprint(api_blueprint)
+    server.register_blueprint(imports_blueprint)
     server.before_request(_send_clinicians_to_their_list)
 
     manager, celery_app = _background_manager(settings)
@@ -76,7 +79,21 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.layout = _layout
     register_all(app, settings)
     server.extensions["healthdash.celery"] = celery_app
+    server.extensions["healthdash.dispatcher"] = _dispatcher(settings, celery_app)
     return app
+
+
+def _dispatcher(settings: Settings, celery_app: Celery | None):
+    """Where import jobs run: Celery workers in production, a process of their own otherwise."""
+    if celery_app is None:
+        return ProcessDispatcher(settings.resolved_database_url)
+    url = settings.resolved_database_url
+
+    @celery_app.task(name=TASK_NAME)
+    def run_import_task(job_id: str) -> None:
+        run_in_process(url, job_id)
+
+    return CeleryDispatcher(celery_app)
 
 
 def _layout():

@@ -61,6 +61,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--patient", type=int, required=True)
     p.set_defaults(func=_recompute)
 
+    p = sub.add_parser("import", help="import data files (Apple Health export.zip / export.xml)")
+    isub = p.add_subparsers(dest="kind", required=True)
+    q = isub.add_parser("apple-health", help="import an Apple Health export.zip or export.xml")
+    q.add_argument("path", help="export.zip or export.xml")
+    who = q.add_mutually_exclusive_group(required=True)
+    who.add_argument("--patient", type=int, help="id of the patient the data belongs to")
+    who.add_argument("--new-patient", metavar="NAME", help="create the patient first")
+    q.add_argument("--timezone", default="UTC", help="home zone of a new patient")
+    q.set_defaults(func=_import_apple_health)
+    q = isub.add_parser("resume", help="finish an import job that was stopped or killed")
+    q.add_argument("job_id")
+    q.set_defaults(func=_resume_import)
+
+    p = sub.add_parser("api-key", help="API keys for scripts")
+    ksub = p.add_subparsers(dest="action", required=True)
+    q = ksub.add_parser("create", help="print a new API key (shown once)")
+    q.add_argument("--user", required=True, metavar="EMAIL")
+    q.add_argument("--scope", action="append", choices=("read", "ingest"), required=True,
+                   help="repeat for several scopes")
+    q.set_defaults(func=_api_key_create)
+
     p = sub.add_parser("run", help="serve the app (HOST:PORT; production: gunicorn app:server)")
     p.set_defaults(func=_run)
     return parser
@@ -143,6 +164,65 @@ def _recompute(args) -> int:
         args.patient, progress=lambda done, total: print(f"\r{done}/{total}", end="", flush=True)
     )
     print(f"\nrebuilt {days:,} days")
+    return 0
+
+
+def _import_apple_health(args) -> int:
+    from pathlib import Path
+
+    path = Path(args.path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    repo = _repository()
+    system = Principal.system()
+    patient_id = args.patient
+    if args.new_patient:
+        patient_id = repo.create_patient(args.new_patient, args.timezone)
+        print(f"patient id: {patient_id}")
+    repo.patient(system, patient_id)
+    job = repo.create_job(system, patient_id, "apple_health", path.name, str(path.resolve()),
+                          path.stat().st_size)
+    print(f"job id: {job.id}")
+    return _run_job(repo, job.id)
+
+
+def _resume_import(args) -> int:
+    return _run_job(_repository(), args.job_id)
+
+
+def _run_job(repo, job_id: str) -> int:
+    import time
+
+    from data.importer import run_import
+
+    started = time.perf_counter()
+
+    def bar(job) -> None:
+        share = job.bytes_done / job.bytes_total if job.bytes_total else 0.0
+        elapsed = time.perf_counter() - started
+        print(f"\r[{'#' * int(share * 30):<30}] {share:6.1%}  {job.records_done:>11,} records  "
+              f"{elapsed:6.1f} s  {job.records_done / max(elapsed, 1e-9):>9,.0f} rec/s",
+              end="", flush=True)
+
+    job = run_import(repo, job_id, on_batch=bar)
+    print()
+    report = job.report or {}
+    for hk_type, counts in sorted(report.get("types", {}).items()):
+        print(f"  {hk_type:<55} imported {counts['imported']:>9,}  duplicates "
+              f"{counts['duplicates']:>9,}  not understood {counts['not_understood']:>7,}")
+    for warning in report.get("warnings", [])[:20]:
+        print(f"  warning: {warning}")
+    print(f"{job.state}: {job.rows_inserted:,} new rows, {job.rows_duplicate:,} already stored"
+          + (f" — {job.message}" if job.message else ""))
+    return 0 if job.state == "done" else 1
+
+
+def _api_key_create(args) -> int:
+    repo = _repository()
+    user = repo.user_by_email(args.user)
+    if user is None:
+        raise ValueError(f"no user with e-mail {args.user}")
+    print(repo.create_api_key(user.id, args.scope))
     return 0
 
 

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Python logging level.")
     demo_seed: int = Field(7, description="Seed of the demo data generator.")
+    max_import_bytes: int = Field(
+        8 * 2**30, description="Largest export accepted for import (bytes, compressed)."
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,9 +6,10 @@ same treatment; API-style requests get a 401 JSON body, pages a redirect to sign
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, redirect, request, url_for
+from flask import Flask, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 
+from auth.principal import repository
 from data.access import AccessDenied
 
 PUBLIC_PATHS = frozenset({"/login", "/logout", "/healthz", "/favicon.ico"})
@@ -31,11 +32,26 @@ def init_app(server: Flask) -> None:
 
     @server.before_request
     def require_login():
-        if is_public(request.path) or current_user.is_authenticated:
+        if is_public(request.path):
+            return None
+        header = request.headers.get("Authorization", "")
+        if request.path.startswith("/api/") and header.startswith("Bearer "):
+            return _api_key(header.removeprefix("Bearer ").strip())
+        if current_user.is_authenticated:
             return None
         if wants_json(request.path):
             return jsonify(error="authentication required"), 401
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    def _api_key(token: str):
+        repo = repository()
+        key = repo.check_api_key(token)
+        user = repo.user_by_id(key.user_id) if key else None
+        if key is None or user is None or not user.active:
+            return jsonify(error="invalid API key"), 401
+        g.api_principal = repo.principal_for(user)
+        g.api_scopes = key.scopes
+        return None
 
     @server.errorhandler(AccessDenied)
     def forbidden(exc: AccessDenied):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_login import UserMixin, current_user
 
-from data.access import Principal
+from data.access import AccessDenied, Principal
 from data.repository import Repository, UserRecord
 
 
@@ -30,7 +30,19 @@ def repository() -> Repository:
 
 
 def current_principal() -> Principal:
-    """The signed-in user's principal; anonymous requests never reach callbacks (guard)."""
+    """The principal of this request: an API key's user, or the signed-in user.
+
+    Anonymous requests never get this far (the guard answers them first).
+    """
+    if has_request_context() and g.get("api_principal") is not None:
+        return g.api_principal
     if not current_user.is_authenticated:
         raise PermissionError("not signed in")
     return current_user.principal
+
+
+def require_scope(scope: str) -> None:
+    """Refuse an API key without the scope (sessions carry every scope of their role)."""
+    scopes = g.get("api_scopes")
+    if scopes is not None and scope not in scopes:
+        raise AccessDenied(f"this API key lacks the {scope!r} scope")

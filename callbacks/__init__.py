@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Dash
 
-from callbacks import explorer, jobs, overview, patients
+from callbacks import explorer, jobs, overview, patients, sources
 from settings import Settings
 
 
@@ -14,3 +14,4 @@ def register_all(app: Dash, settings: Settings) -> None:
     explorer.register(app, settings)
     patients.register(app)
     jobs.register(app, settings)
+    sources.register(app)

@@ -10,7 +10,8 @@ from components import ids
 
 LINKS = {
     "patient": (("Overview", "/"), ("Heart rate", "/metrics/heart_rate"),
-                ("Steps", "/metrics/steps"), ("Weight", "/metrics/body_mass")),
+                ("Steps", "/metrics/steps"), ("Weight", "/metrics/body_mass"),
+                ("Data sources", "/sources")),
     "clinician": (("Patients", "/patients"),),
     "admin": (("Patients", "/patients"),),
 }

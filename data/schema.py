@@ -20,6 +20,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -117,4 +118,91 @@ data_versions = Table(
     Column("patient_id", Integer, primary_key=True),
     Column("version", BigInteger, nullable=False),
     Column("updated_ts", BigInteger, nullable=False),
+)
+
+# Per-metric override of a source's de-duplication priority (lower wins).
+source_priorities = Table(
+    "source_priorities",
+    metadata,
+    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("metric", String(32), primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("priority", SmallInteger, nullable=False),
+)
+
+workouts = Table(
+    "workouts",
+    metadata,
+    Column("patient_id", Integer, primary_key=True),
+    Column("start_ts", BigInteger, primary_key=True),
+    Column("source_id", Integer, primary_key=True),
+    Column("activity", String(80), primary_key=True),
+    Column("end_ts", BigInteger, nullable=False),
+    Column("utc_offset_min", SmallInteger, nullable=False),
+    Column("duration_s", Float),
+    Column("distance_km", Float),
+    Column("energy_kcal", Float),
+    # statistics, events and the GPS route as JSON: read whole, never queried inside
+    Column("details", Text, nullable=False),
+)
+
+activity_summaries = Table(
+    "activity_summaries",
+    metadata,
+    Column("patient_id", Integer, primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("values", Text, nullable=False),
+)
+
+# An import survives the browser tab that started it: its state lives here, the page polls.
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"), nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("kind", String(32), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("path", String(1024), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("bytes_total", BigInteger, nullable=False, default=0),
+    Column("bytes_done", BigInteger, nullable=False, default=0),
+    Column("records_done", BigInteger, nullable=False, default=0),
+    Column("rows_inserted", BigInteger, nullable=False, default=0),
+    Column("rows_duplicate", BigInteger, nullable=False, default=0),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("created_ts", BigInteger, nullable=False),
+    Column("started_ts", BigInteger),
+    Column("updated_ts", BigInteger),
+    Column("finished_ts", BigInteger),
+    Column("message", Text),
+    Column("report", Text),
+    Index("ix_import_jobs_patient", "patient_id", "created_ts"),
+)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("received", BigInteger, nullable=False, default=0),
+    Column("path", String(1024), nullable=False),
+    Column("created_ts", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", String(100), nullable=False),
+    Column("created_ts", BigInteger, nullable=False),
+    Column("last_used_ts", BigInteger),
+    Column("revoked_ts", BigInteger),
 )

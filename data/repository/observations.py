@@ -47,6 +47,7 @@ class UpsertResult:
     inserted: int
     duplicates: int
     days_recomputed: int
+    inserted_by_metric: dict[str, int] = field(default_factory=dict)
 
 
 class WriteMixin(RepositoryBase):
@@ -56,7 +57,8 @@ class WriteMixin(RepositoryBase):
         """Store a batch once, however often it is sent, and refresh the rollups it touches.
 
         The batch is validated first: a bad row raises ValueError naming the row and
-        nothing of the batch is stored.
+        nothing of the batch is stored. Rollups are refreshed only for metrics that gained
+        rows, so re-importing a file costs little more than reading it.
         """
         if not batch.rows:
             return UpsertResult(0, 0, 0)
@@ -65,18 +67,27 @@ class WriteMixin(RepositoryBase):
             batch.patient_id, {n: batch.source_kinds.get(n, "other") for n in set(cols.source)}
         )
         pid = batch.patient_id
-        values = zip(
-            repeat(pid, len(cols.metric)), cols.metric, cols.start.tolist(),
-            map(ids.__getitem__, cols.source), cols.end.tolist(), cols.offset.tolist(),
-            cols.value.tolist(), strict=True,
-        )
+        metrics = np.array(cols.metric)
+        source_id = np.fromiter(map(ids.__getitem__, cols.source), dtype=np.int64,
+                                count=len(metrics))
+        by_metric: dict[str, int] = {}
         with self.engine.begin() as conn:
-            inserted = self._insert_ignoring_duplicates(conn, values)
+            for metric in np.unique(metrics).tolist():
+                idx = np.flatnonzero(metrics == metric)
+                by_metric[metric] = self._insert_ignoring_duplicates(conn, zip(
+                    repeat(pid, len(idx)), repeat(metric, len(idx)), cols.start[idx].tolist(),
+                    source_id[idx].tolist(), cols.end[idx].tolist(), cols.offset[idx].tolist(),
+                    cols.value[idx].tolist(), strict=True,
+                ))
+            inserted = sum(by_metric.values())
             days = 0
             if inserted:
-                days = self._refresh_rollups(conn, pid, _touched_days(cols))
+                windows = _touched_days(cols)
+                days = self._refresh_rollups(
+                    conn, pid, {m: w for m, w in windows.items() if by_metric.get(m)}
+                )
                 self._bump_version(conn, pid)
-        return UpsertResult(inserted, len(batch.rows) - inserted, days)
+        return UpsertResult(inserted, len(batch.rows) - inserted, days, by_metric)
 
     def _insert_ignoring_duplicates(self, conn: Connection, values: Iterable[tuple]) -> int:
         raw = conn.connection.driver_connection
@@ -105,7 +116,7 @@ class WriteMixin(RepositoryBase):
 
     def recompute_rollups(
         self, patient_id: int, progress: Callable[[int, int], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
+        cancelled: Callable[[], bool] | None = None, metrics: list[str] | None = None,
     ) -> int:
         """Rebuild every rollup of a patient from raw data, month by month (a repair tool).
 
@@ -120,7 +131,7 @@ class WriteMixin(RepositoryBase):
             ), {"p": patient_id}).all()
         windows = [
             (metric, day, min(day + 31 * DAY, hi // DAY * DAY + DAY))
-            for metric, lo, hi in bounds
+            for metric, lo, hi in bounds if metrics is None or metric in metrics
             for day in range(lo // DAY * DAY, hi // DAY * DAY + DAY, 31 * DAY)
         ]
         done = 0
@@ -137,9 +148,9 @@ class WriteMixin(RepositoryBase):
     def _refresh_rollups(
         self, conn: Connection, patient_id: int, windows: dict[str, list[tuple[int, int]]]
     ) -> int:
-        priority = self.source_priorities(patient_id)  # type: ignore[attr-defined]
         days = 0
         for metric, spans in windows.items():
+            priority = self.source_priorities(patient_id, metric)  # type: ignore[attr-defined]
             kind = catalog.get(metric).kind
             for lo, hi in spans:
                 rows = _read_raw(conn, patient_id, metric, lo - MARGIN_S, hi + MARGIN_S)

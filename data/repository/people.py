@@ -193,14 +193,51 @@ class PeopleMixin(RepositoryBase):
                     ).returning(s.sources.c.id)).scalar_one()
         return found
 
-    def source_priorities(self, patient_id: int) -> dict[int, int]:
-        """Source id -> priority (lower wins) for a patient."""
+    def source_priorities(self, patient_id: int, metric: str | None = None) -> dict[int, int]:
+        """Source id -> priority (lower wins) for a patient, with the metric's overrides."""
         with self.engine.connect() as conn:
-            return dict(conn.execute(
+            found = dict(conn.execute(
                 select(s.sources.c.id, s.sources.c.priority).where(
                     s.sources.c.patient_id == patient_id
                 )
             ).all())
+            if metric is not None:
+                found.update(conn.execute(
+                    select(s.source_priorities.c.source_id, s.source_priorities.c.priority)
+                    .where(s.source_priorities.c.patient_id == patient_id,
+                           s.source_priorities.c.metric == metric)
+                ).all())
+        return found
+
+    def sources(self, principal: Principal, patient_id: int,
+                metric: str | None = None) -> list[tuple[int, str, str, int]]:
+        """(id, name, kind, priority) of a patient's sources, best first."""
+        self.authorize(principal, patient_id)
+        priorities = self.source_priorities(patient_id, metric)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(s.sources.c.id, s.sources.c.name, s.sources.c.kind)
+                                .where(s.sources.c.patient_id == patient_id)).all()
+        return sorted(((i, n, k, priorities[i]) for i, n, k in rows), key=lambda r: (r[3], r[0]))
+
+    def set_metric_priority(self, principal: Principal, patient_id: int, metric: str,
+                            ordered_source_ids: list[int]) -> None:
+        """Rank sources for one metric (first wins); rollups of that metric are rebuilt."""
+        self.authorize(principal, patient_id)
+        known = {i for i, *_ in self.sources(principal, patient_id)}
+        if set(ordered_source_ids) - known:
+            raise ValueError(f"unknown sources for patient {patient_id}: "
+                             f"{sorted(set(ordered_source_ids) - known)}")
+        table = s.source_priorities
+        with self.engine.begin() as conn:
+            conn.execute(table.delete().where(table.c.patient_id == patient_id,
+                                              table.c.metric == metric))
+            if ordered_source_ids:
+                conn.execute(insert(table), [
+                    {"patient_id": patient_id, "metric": metric, "source_id": sid,
+                     "priority": rank}
+                    for rank, sid in enumerate(ordered_source_ids, start=1)
+                ])
+        self.recompute_rollups(patient_id, metrics=[metric])  # type: ignore[attr-defined]
 
     def source_names(self, patient_id: int) -> dict[int, str]:
         """Source id -> name for a patient."""
