@@ -212,8 +212,13 @@ def _series_traces(series: Series, metric: Metric, rolling: int | None) -> list[
         sparse = metric.typical_interval_s >= _SPARSE_INTERVAL_S or len(series) <= _FEW_POINTS
         main = {"type": "scatter", "mode": "lines+markers" if sparse else "lines",
                 "line": {"color": BLUE, "width": 1.5}, "marker": {"color": BLUE, "size": 5}}
-    traces.append({**common, **main, "y": typed(series.value, "f4"), "name": metric.name,
-                   "hovertemplate": hover(metric.name)})
+    main |= {"y": typed(series.value, "f4"), "name": metric.name,
+             "hovertemplate": hover(metric.name)}
+    if metric.kind == "cumulative" and series.source and series.resolution != "raw":
+        # which device's count won de-duplication for this bar
+        main |= {"customdata": series.source, "hovertemplate": (
+            f"{metric.name}: %{{y:{fmt}}} {unit} · counted from %{{customdata}}<extra></extra>")}
+    traces.append({**common, **main})
     window = _rolling_window(series.resolution, rolling)
     if window is not None:
         average = rolling_mean(series.t_local, series.value, window[0], window[1])

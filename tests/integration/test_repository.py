@@ -201,3 +201,22 @@ def test_summaries_compare_the_last_week_with_the_month_before(repo, patient):
     assert card.avg_7d == pytest.approx(78.0)
     assert card.avg_prev_30d == pytest.approx(80.0)
     assert card.change == pytest.approx(-2.0)
+
+
+def test_ranking_the_phone_first_for_steps_changes_which_source_wins(repo, patient):
+    rows = [reading("steps", "2025-03-01 08:00", 1000, "Apple Watch", minutes=10),
+            reading("steps", "2025-03-01 08:00", 900, "iPhone", minutes=10),
+            reading("distance", "2025-03-01 08:00", 0.8, "Apple Watch", minutes=10),
+            reading("distance", "2025-03-01 08:00", 0.7, "iPhone", minutes=10)]
+    repo.upsert_observations(ObservationBatch(patient, rows, KINDS))
+    ranked = repo.sources(SYSTEM, patient, "steps")
+    assert [name for _id, name, _kind, _p in ranked] == ["Apple Watch", "iPhone"]
+    phone = next(i for i, name, *_ in ranked if name == "iPhone")
+    watch = next(i for i, name, *_ in ranked if name == "Apple Watch")
+    repo.set_metric_priority(SYSTEM, patient, "steps", [phone, watch])
+    steps = repo.series(SYSTEM, SeriesQuery(patient, "steps", resolution="day"))
+    assert (steps.value.tolist(), steps.source) == ([pytest.approx(900)], ["iPhone"])
+    distance = repo.series(SYSTEM, SeriesQuery(patient, "distance", resolution="day"))
+    assert distance.source == ["Apple Watch"], "other metrics keep the default ranking"
+    with pytest.raises(ValueError, match="unknown sources"):
+        repo.set_metric_priority(SYSTEM, patient, "steps", [phone, 999])

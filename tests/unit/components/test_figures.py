@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import json
 from typing import Any
@@ -290,3 +291,12 @@ def test_sleep_without_stages_is_empty_and_ragged_input_is_refused() -> None:
     assert sleep_figure([MIDNIGHT], {0: [400]}) == empty_figure("No sleep recorded in this range")
     with pytest.raises(ValueError, match="stage 4 has 1 nightly values for 2 nights"):
         sleep_figure([MIDNIGHT, MIDNIGHT + DAY], {4: [60]})
+
+
+def test_cumulative_bars_name_the_source_that_won_each_day() -> None:
+    series = make_series("steps", "day", MIDNIGHT + np.arange(3) * 86400,
+                         np.array([8000.0, 9000.0, 7000.0]))
+    series = dataclasses.replace(series, source=["Apple Watch", "iPhone", "Apple Watch"])
+    bars = trace(series_figure(series, catalog.get("steps")), "Steps")
+    assert bars["customdata"] == ["Apple Watch", "iPhone", "Apple Watch"]
+    assert "counted from %{customdata}" in bars["hovertemplate"]
