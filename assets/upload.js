@@ -65,6 +65,21 @@
     }
   }
 
+  // Dash has no plain <input type=file>: add one wherever the page leaves a slot for it.
+  function fillSlots() {
+    var slot = document.getElementById("upload-file-slot");
+    if (slot && !slot.querySelector("input")) {
+      var input = document.createElement("input");
+      input.type = "file";
+      input.id = "upload-file";
+      input.accept = ".zip,.xml";
+      input.className = "form-control";
+      slot.appendChild(input);
+    }
+  }
+  new MutationObserver(fillSlots).observe(document.documentElement,
+                                          {childList: true, subtree: true});
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("#upload-start");
     if (button) { event.preventDefault(); upload(button); }

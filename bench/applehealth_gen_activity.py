@@ -120,7 +120,10 @@ class ActivityDay(Emitter):
         return bouts
 
     def _steps(
-        self, bouts: list[tuple[int, int, float]], windows: list[Window], is_watch: bool,
+        self,
+        bouts: list[tuple[int, int, float]],
+        windows: list[Window],
+        is_watch: bool,
         session: Session | None,
     ) -> float:
         """Step and distance samples of one device; returns the workout distance it saw (km)."""
@@ -129,6 +132,10 @@ class ActivityDay(Emitter):
         source = WATCH if is_watch else PHONE
         factor = 0.98 + rng.random() * 0.05 if is_watch else 0.90 + rng.random() * 0.07
         longest = 300 if is_watch else 600
+        emit = self.emit_dated
+        steps_prefix = self.prefix(STEPS, source, "count")
+        distance_prefix = self.prefix(WALK_RUN, source, "km" if is_watch else "mi")
+        energy_prefix = "" if is_watch else self.prefix(ENERGY, source, "kcal")
         workout_km = 0.0
         for b_start, b_end, cadence in bouts:
             in_session = session is not None and b_start == session.start
@@ -139,21 +146,22 @@ class ActivityDay(Emitter):
                     if steps < 1:
                         continue
                     lag = 10 + int(rng.random() * 110) if is_watch else 1 + int(rng.random() * 30)
-                    self.record(STEPS, source, "count", c0, c1, str(steps), lag)
+                    dates = self.dates(c0, c1, lag)
+                    emit(steps_prefix, STEPS, c0, dates, str(steps))
                     tally.steps.add(is_watch, c0, c1, steps)
                     km = steps * stride / 1000
                     if is_watch:
                         text = f"{km:.5f}"
-                        self.record(WALK_RUN, source, "km", c0, c1, text, lag)
+                        emit(distance_prefix, WALK_RUN, c0, dates, text)
                         km = float(text)
                         if in_session:
                             workout_km += km
                     else:
                         text = f"{km / MILE:.5f}"
-                        self.record(WALK_RUN, source, "mi", c0, c1, text, lag)
+                        emit(distance_prefix, WALK_RUN, c0, dates, text)
                         km = float(text) * MILE
                         kcal = f"{steps * 0.04:.3f}"
-                        self.record(ENERGY, source, "kcal", c0, c1, kcal, lag)
+                        emit(energy_prefix, ENERGY, c0, dates, kcal)
                         tally.energy.add(False, c0, c1, float(kcal))
                     tally.distance.add(is_watch, c0, c1, km)
         return workout_km
@@ -164,6 +172,7 @@ class ActivityDay(Emitter):
         """Watch active energy in kJ over the worn time; returns (day kcal, workout kcal)."""
         rng = self.rng
         day_kcal = workout_kcal = 0.0
+        prefix = self.prefix(ENERGY, WATCH, "kJ")
         i = 0
         for a, b in worn:
             for c0, c1 in self._chunks(a, b, 720):
@@ -175,13 +184,13 @@ class ActivityDay(Emitter):
                     overlap = min(c1, bouts[j][1]) - max(c0, bouts[j][0])
                     steps += max(0, overlap) * bouts[j][2] / 60
                     j += 1
-                kcal = (c1 - c0) / 60 * (0.25 + rng.random() * 0.2) + steps * 0.045
+                kcal = (c1 - c0) / 60 * (0.1 + rng.random() * 0.1) + steps * 0.045
                 if session and c0 < session.end and session.start < c1:
                     extra = (min(c1, session.end) - max(c0, session.start)) / 60
                     kcal += extra * session.kind.kcal_per_min
                     workout_kcal += extra * session.kind.kcal_per_min
                 text = f"{kcal * KJ_PER_KCAL:.3f}"
-                self.record(ENERGY, WATCH, "kJ", c0, c1, text, 30 + int(rng.random() * 200))
+                self.emit(prefix, ENERGY, c0, c1, text, 30 + int(rng.random() * 200))
                 value = float(text) / KJ_PER_KCAL
                 self.tally.energy.add(True, c0, c1, value)
                 day_kcal += value
@@ -201,11 +210,12 @@ class ActivityDay(Emitter):
                 t += 180 + int(rnd() * 240)
         workout: list[int] = []
         if session is not None:
-            effort, length = session.kind.effort, session.end - session.start
+            base, rise = rest + 20, session.kind.effort - rest - 20
+            cool_down = session.end - 180
             for t in range(session.start, session.end, 5):
                 warm = min(1.0, (t - session.start) / 300)
-                bpm = int(rest + 20 + (effort - rest - 20) * warm + rng.gauss(0, 4) - 4 * (
-                    t - session.start > length - 180))
+                noise = (rnd() + rnd() + rnd() - 1.5) * 7  # cheap bell curve, sd ~4 bpm
+                bpm = int(base + rise * warm + noise - 4 * (t > cool_down))
                 workout.append(bpm)
                 samples.append((t, bpm, 2))
         self.heart_rates(samples)
@@ -215,13 +225,19 @@ class ActivityDay(Emitter):
         """Cycling distance samples from the watch; returns the ride's km."""
         total = 0.0
         for c0, c1 in self._chunks(session.start, session.end, 180):
-            text = f"{session.kind.speed_ms * (c1 - c0) / 1000 * (0.9 + self.rng.random() * 0.2):.5f}"
+            metres = session.kind.speed_ms * (c1 - c0) * (0.9 + self.rng.random() * 0.2)
+            text = f"{metres / 1000:.5f}"
             self.record(CYCLING, WATCH, "km", c0, c1, text, 60)
             total += float(text)
         return total
 
     def day_activity(
-        self, wake: int, bed: int, worn: list[Window], phone: list[Window], rest: float,
+        self,
+        wake: int,
+        bed: int,
+        worn: list[Window],
+        phone: list[Window],
+        rest: float,
         session: Session | None,
     ) -> tuple[float, int]:
         """Everything the devices write while the person is up; (watch kcal, exercise min)."""
@@ -251,7 +267,8 @@ class ActivityDay(Emitter):
             f'creationDate="{stamp(end + 20)}" {span}>\n'
         ]
         if kind.outdoor or kind.cadence:
-            lines.append(f'  <MetadataEntry key="HKIndoorWorkout" value="{int(not kind.outdoor)}"/>\n')
+            indoor = int(not kind.outdoor)
+            lines.append(f'  <MetadataEntry key="HKIndoorWorkout" value="{indoor}"/>\n')
         lines.append(self.zone_entry(start))
         lines.append(
             f'  <WorkoutEvent type="HKWorkoutEventTypeSegment" date="{stamp(start)}" '
@@ -259,11 +276,10 @@ class ActivityDay(Emitter):
         )
         if rng.random() < 0.4:
             pause = start + (end - start) // 2
-            lines.append(f'  <WorkoutEvent type="HKWorkoutEventTypePause" date="{stamp(pause)}"/>\n')
-            lines.append(
-                f'  <WorkoutEvent type="HKWorkoutEventTypeResume" date="{stamp(pause + 45)}"/>\n'
-            )
-        stat = f'  <WorkoutStatistics type="HKQuantityTypeIdentifier'
+            event = '  <WorkoutEvent type="HKWorkoutEventType'
+            lines.append(f'{event}Pause" date="{stamp(pause)}"/>\n')
+            lines.append(f'{event}Resume" date="{stamp(pause + 45)}"/>\n')
+        stat = '  <WorkoutStatistics type="HKQuantityTypeIdentifier'
         lines.append(f'{stat}ActiveEnergyBurned" {span} sum="{kcal:.4f}" unit="kcal"/>\n')
         if km:
             dist = "DistanceCycling" if kind.name == "Cycling" else "DistanceWalkingRunning"
@@ -274,8 +290,8 @@ class ActivityDay(Emitter):
                 f'minimum="{min(bpm)}" maximum="{max(bpm)}" unit="count/min"/>\n'
             )
         if kind.outdoor:
-            local = start + self.clock.offset(start)
-            name = route_name(self.clock.local_date(start), local % 86400 // 3600, local % 3600 // 60)
+            local = (start + self.clock.offset(start)) % 86400
+            name = route_name(self.clock.local_date(start), local // 3600, local % 3600 // 60)
             lat, lon = PARKS.get(self.clock.zone(start), PARKS["Europe/Paris"])
             self.routes.append(Route(name, start, end, lat, lon, kind.speed_ms))
             uuid = f"{rng.getrandbits(128):032X}"

@@ -79,19 +79,32 @@ class Clock:
         self._starts = starts
         self._offsets = offsets
         self._zones = zones
-        self._suffixes = [" " + format_offset(o) for o in offsets]
         self._dates: dict[int, str] = {}
+        # Cursor of `stamp`: the offset segment [lo, hi) and the local day [day_lo, day_hi).
         self._lo = self._hi = 0
         self._off = 0
         self._suffix = ""
+        self._day_lo = self._day_hi = 0
+        self._day_text = ""
+        # Separate cursor for ground-truth lookups, which must not count as written offsets.
+        self._q_lo = self._q_hi = 0
+        self._q_off = 0
         self.offsets_seen: set[int] = set()
 
     def _index(self, t: int) -> int:
         return bisect_right(self._starts, t) - 1
 
+    def _segment(self, t: int) -> tuple[int, int, int]:
+        """`(start, end, offset)` of the offset segment containing `t`."""
+        i = self._index(t)
+        end = self._starts[i + 1] if i + 1 < len(self._starts) else 2**62
+        return self._starts[i], end, self._offsets[i]
+
     def offset(self, t: int) -> int:
         """Offset in seconds in force at `t` (no bookkeeping: used for ground truth)."""
-        return self._offsets[self._index(t)]
+        if not self._q_lo <= t < self._q_hi:
+            self._q_lo, self._q_hi, self._q_off = self._segment(t)
+        return self._q_off
 
     def zone(self, t: int) -> str:
         """IANA name of the zone in force at `t`, for `HKTimeZone` metadata."""
@@ -105,24 +118,54 @@ class Clock:
 
     def local_date(self, t: int) -> str:
         """Local calendar date `YYYY-MM-DD` at `t`, with the offset in force at `t`."""
-        return self._day((t + self.offset(t)) // 86400)
+        if not self._q_lo <= t < self._q_hi:
+            self._q_lo, self._q_hi, self._q_off = self._segment(t)
+        return self._day((t + self._q_off) // 86400)
+
+    def date_pieces(self, lo: int, hi: int) -> list[tuple[int, int, str]]:
+        """Minute ranges `[first, end)` of [lo, hi) with their local date.
+
+        Minute `m` belongs to the piece whose UTC range holds `m * 60`: the offset in force
+        at the start of the minute decides its local date.
+        """
+        pieces = []
+        i = self._index(lo)
+        t = lo
+        while t < hi:
+            seg_end = min(self._starts[i + 1] if i + 1 < len(self._starts) else hi, hi)
+            off = self._offsets[i]
+            while t < seg_end:
+                day = (t + off) // 86400
+                end = min(seg_end, (day + 1) * 86400 - off)
+                pieces.append((-(-t // 60), -(-end // 60), self._day(day)))
+                t = end
+            i += 1
+        return pieces
 
     def stamp(self, t: int) -> str:
-        """`yyyy-MM-dd HH:mm:ss ±HHMM` for epoch second `t`; records the offset as written."""
+        """`yyyy-MM-dd HH:mm:ss ±HHMM` for epoch second `t`; records the offset as written.
+
+        The hot path of the generator (two or three calls per record): two range checks
+        against cached segments, then table lookups.
+        """
         if not self._lo <= t < self._hi:
-            i = self._index(t)
-            self._lo = self._starts[i]
-            self._hi = self._starts[i + 1] if i + 1 < len(self._starts) else 2**62
-            self._off = self._offsets[i]
-            self._suffix = self._suffixes[i]
+            self._lo, self._hi, self._off = self._segment(t)
+            self._suffix = " " + format_offset(self._off)
+            self._day_lo = self._day_hi = 0
             self.offsets_seen.add(self._off // 60)
-        day, sec = divmod(t + self._off, 86400)
-        return f"{self._day(day)} {_HM[sec // 60]}:{_SS[sec % 60]}{self._suffix}"
+        local = t + self._off
+        if not self._day_lo <= local < self._day_hi:
+            day = local // 86400
+            self._day_lo = day * 86400
+            self._day_hi = self._day_lo + 86400
+            self._day_text = self._day(day) + " "
+        sec = local - self._day_lo
+        return f"{self._day_text}{_HM[sec // 60]}:{_SS[sec % 60]}{self._suffix}"
 
     def clock_time(self, t: float) -> str:
         """Local `HH:MM:SS,cc` (comma decimal, as in a European export) for HRV beat times."""
         local = t + self.offset(int(t))
-        centis = int(round(local * 100)) % 8_640_000
+        centis = round(local * 100) % 8_640_000
         sec, cs = divmod(centis, 100)
         return f"{_HM[sec // 60]}:{_SS[sec % 60]},{cs:02d}"
 

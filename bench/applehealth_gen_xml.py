@@ -169,8 +169,19 @@ _DTD_BODY = (
 
 _EYE_ATTRS = "".join(
     f"  {name:<16} CDATA #IMPLIED\n"
-    for base in ("sphere", "cylinder", "axis", "add", "vertex", "prismAmount", "prismAngle")
-    + ("farPD", "nearPD", "baseCurve", "diameter")
+    for base in (
+        "sphere",
+        "cylinder",
+        "axis",
+        "add",
+        "vertex",
+        "prismAmount",
+        "prismAngle",
+        "farPD",
+        "nearPD",
+        "baseCurve",
+        "diameter",
+    )
     for name in (base, base + "Unit")
 )
 
@@ -199,8 +210,11 @@ def dtd(version: int, *, broken: bool = False) -> str:
     body, tail = _DTD_BODY, _DTD_TAIL
     if broken:
         body = body.replace(_BROKEN_FROM, _BROKEN_TO)
-        tail = tail.replace("  diameterUnit     CDATA #IMPLIED\n>\n<!ELEMENT LeftEye", (
-            "  diameterUnit     CDATA #IMPLIED\n<!ELEMENT LeftEye"), 1)
+        tail = tail.replace(
+            "  diameterUnit     CDATA #IMPLIED\n>\n<!ELEMENT LeftEye",
+            ("  diameterUnit     CDATA #IMPLIED\n<!ELEMENT LeftEye"),
+            1,
+        )
     return head + body + tail
 
 
@@ -249,14 +263,14 @@ def cda(first_stamp: str) -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<ClinicalDocument xmlns="urn:hl7-org:v3" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" classCode="DOCCLIN" moodCode="EVN">\n'
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'classCode="DOCCLIN" moodCode="EVN">\n'
         '<typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>\n'
         "<title>Health Data</title>\n"
         "<component><structuredBody><component><section>\n"
         + entries
         + "</section></component></structuredBody></component>\n"
-        "</ClinicalDocument>\n"
-        + entries
+        "</ClinicalDocument>\n" + entries
     )
 
 

@@ -26,7 +26,8 @@ def register(app: Dash) -> None:
         principal = current_principal()
         repo = repository()
         jobs = repo.jobs_for_patient(principal, patient_id)
-        running = next((j.id for j in jobs if not j.finished), None)
+        # an unfinished import first (reattach after navigating away), else the latest report
+        running = next((j.id for j in jobs if not j.finished), jobs[0].id if jobs else None)
         options, values = [], []
         for code, _label in RANKED_METRICS:
             ranked = repo.sources(principal, patient_id, code)

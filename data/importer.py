@@ -30,9 +30,7 @@ def run_import(repo: Repository, job_id: str,
         return job
     repo.update_job(job_id, state="running", started_ts=now_ts(), finished_ts=None,
                     message=None, cancel_requested=False)
-    report = Report.empty() if hasattr(Report, "empty") else Report(
-        types={}, first_ts=None, last_ts=None, sources={}, warnings=[], export_version=None,
-        locale=None, damage=None)
+    report = Report()
     inserted: dict[str, int] = {}
     duplicates = 0
     try:
@@ -54,6 +52,7 @@ def run_import(repo: Repository, job_id: str,
         raise
     if report.damage is not None:
         return _finish(repo, job_id, "partial", report.damage.message, report, inserted)
+    repo.update_job(job_id, bytes_done=job.bytes_total)
     return _finish(repo, job_id, "done", None, report, inserted)
 
 

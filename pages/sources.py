@@ -30,8 +30,8 @@ def layout(patient: str | None = None, **_query):
                     " inside it. Importing the same file twice adds nothing."],
                    className="muted"),
             html.Label("Export file", htmlFor=ids.UPLOAD_FILE),
-            html.Div(html.Input(id=ids.UPLOAD_FILE, type="file", accept=".zip,.xml",
-                                className="form-control")),
+            # Dash has no plain file input; assets/upload.js puts one here.
+            html.Div(id=ids.UPLOAD_SLOT),
             html.Button("Upload and import", id=ids.UPLOAD_START, className="btn btn-primary",
                         **{"data-patient": str(patient_id)}),
             html.Progress(id=ids.UPLOAD_PROGRESS, value="0", max="1", className="job-progress"),

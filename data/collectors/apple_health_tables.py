@@ -1,0 +1,282 @@
+"""Lookup tables that keep per-record work of the Apple Health parser to a few dict hits.
+
+A multi-GB export holds millions of records; `strptime` or a catalogue lookup per record
+would cost more than expat itself. Dates are split into slices whose values are cached
+(day, hour:minute, second, offset: each table stays small and bounded), and every
+(HealthKit type, unit) pair is resolved against the catalogue once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+
+from data import catalog
+
+__all__ = [
+    "BP_CODES", "DateTables", "Entry", "TypeTable", "describe_device", "parse_date_slow",
+    "parse_device", "source_kind", "to_float",
+]
+
+_EPOCH = date(1970, 1, 1).toordinal()
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
+_HM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+_SS = re.compile(r"[0-5]\d|60")
+_OFFSET = re.compile(r"([+-])(\d\d)(\d\d)")
+# Bounded caches: a day table this big is 270 years; clearing keeps memory flat.
+_MAX_DAYS = 100_000
+# UTC offsets in the wild run from -12:00 to +14:00; 16 h is the repository's limit.
+_MAX_OFFSET_MIN = 16 * 60
+
+
+class _Days(dict[str, int]):
+    """'YYYY-MM-DD' -> epoch seconds of its midnight (as if UTC)."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: str) -> int:
+        if not _DAY.fullmatch(key):
+            raise ValueError(f"not a date: {key!r}")
+        value = (date(int(key[:4]), int(key[5:7]), int(key[8:10])).toordinal() - _EPOCH) * 86400
+        if len(self) >= _MAX_DAYS:
+            self.clear()
+        self[key] = value
+        return value
+
+
+class _Minutes(dict[str, int]):
+    """'HH:MM' -> seconds since midnight (at most 1,440 keys)."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: str) -> int:
+        found = _HM.fullmatch(key)
+        if not found:
+            raise ValueError(f"not a time: {key!r}")
+        value = int(found.group(1)) * 3600 + int(found.group(2)) * 60
+        self[key] = value
+        return value
+
+
+class _Seconds(dict[str, int]):
+    """'SS' -> seconds (at most 61 keys)."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: str) -> int:
+        if not _SS.fullmatch(key):
+            raise ValueError(f"not seconds: {key!r}")
+        self[key] = int(key)
+        return int(key)
+
+
+class _Offsets(dict[str, int]):
+    """'+0200' -> offset in minutes, refusing offsets no place on Earth uses."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: str) -> int:
+        found = _OFFSET.fullmatch(key)
+        if not found or int(found.group(3)) >= 60:
+            raise ValueError(f"not a UTC offset: {key!r}")
+        value = int(found.group(2)) * 60 + int(found.group(3))
+        value = -value if found.group(1) == "-" else value
+        if abs(value) > _MAX_OFFSET_MIN:
+            raise ValueError(f"impossible UTC offset: {key!r}")
+        if len(self) >= 1000:
+            self.clear()
+        self[key] = value
+        return value
+
+
+class DateTables:
+    """Fresh caches for one parse; `utc("2024-01-01 08:00:00 +0100")` is the slow form.
+
+    The hot path inlines the same arithmetic: `days[s[:10]] + minutes[s[11:16]] +
+    seconds[s[17:19]] - offsets[s[20:]] * 60`, after checking the separators by length.
+    """
+
+    def __init__(self) -> None:
+        self.days = _Days()
+        self.minutes = _Minutes()
+        self.seconds = _Seconds()
+        self.offsets = _Offsets()
+
+    def utc(self, text: str) -> tuple[int, int]:
+        """(UTC epoch seconds, offset minutes) of an export date, any accepted format."""
+        if len(text) == 25 and text[10] == " " and text[19] == " ":
+            off = self.offsets[text[20:]]
+            local = self.days[text[:10]] + self.minutes[text[11:16]] + self.seconds[text[17:19]]
+            return local - off * 60, off
+        return parse_date_slow(text)
+
+
+def parse_date_slow(text: str) -> tuple[int, int]:
+    """Dates in the rarer shapes: ISO 'T', fractions, 'Z', and iOS 8's '20150616071820-0700'."""
+    text = text.strip()
+    try:
+        if re.fullmatch(r"\d{14}[+-]\d{4}", text):
+            moment = datetime.strptime(text, "%Y%m%d%H%M%S%z")
+        else:
+            moment = datetime.fromisoformat(text.replace(" +", "+").replace(" -", "-")
+                                            .replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not a date: {text!r}") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"date without a UTC offset: {text!r}")
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    if abs(minutes) > _MAX_OFFSET_MIN:
+        raise ValueError(f"impossible UTC offset: {text!r}")
+    return int(moment.astimezone(timezone.utc).timestamp()), minutes
+
+
+def to_float(text: str) -> float:
+    """A number that may use a decimal comma (secondary fields follow the phone's locale)."""
+    try:
+        return float(text)
+    except ValueError:
+        return float(text.replace(",", "."))
+
+
+# --- HealthKit type -> metric and value parser -------------------------------------------
+
+# (metric code, text -> canonical value, needs BP de-duplication)
+Entry = tuple[str, Callable[[str], float], bool]
+BP_CODES = frozenset({"bp_systolic", "bp_diastolic"})
+_SLEEP = {name: float(stage) for name, stage in catalog.SLEEP_STAGE_NAMES.items()}
+
+
+def _is_identity(convert: Callable[[float], float]) -> bool:
+    return all(convert(x) == x for x in (0.0, 1.0, 123.456, -7.25))
+
+
+def _value_parser(code: str, unit: str | None) -> Callable[[str], float] | None:
+    """The text -> canonical value function for one (metric, unit) pair, or None."""
+    metric = catalog.get(code)
+    if metric.kind == "category":
+        # Category records carry an enum name, not a number; only sleep is mapped.
+        return _SLEEP.__getitem__ if code == "sleep_stage" else None
+    if unit is None:
+        return None
+    # HealthKit stores percentages as fractions (0.97) but labels them "%"; the catalogue's
+    # "%" is a real percent, so HealthKit's must be read as "fraction".
+    if unit == "%" and "fraction" in metric.units:
+        unit = "fraction"
+    convert = metric.units.get(unit)
+    if convert is None:
+        return None
+    if _is_identity(convert):
+        return float
+
+    def parse(text: str, _convert: Callable[[float], float] = convert) -> float:
+        return _convert(float(text))
+
+    return parse
+
+
+class _Units(dict[str | None, Entry | None]):
+    """unit -> Entry for one metric; None marks a unit the catalogue cannot convert."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+
+    def __missing__(self, unit: str | None) -> Entry | None:
+        parser = _value_parser(self.code, unit)
+        entry = None if parser is None else (self.code, parser, self.code in BP_CODES)
+        if len(self) < 100:  # units are few; a file inventing thousands gets no cache
+            self[unit] = entry
+        return entry
+
+
+class TypeTable(dict[str, _Units | None]):
+    """HealthKit type -> its unit table, or None for types the catalogue does not import."""
+
+    __slots__ = ()
+
+    def __missing__(self, hk_type: str) -> _Units | None:
+        metric = catalog.for_healthkit(hk_type)
+        units = None if metric is None else _Units(metric.code)
+        if len(self) < 10_000:
+            self[hk_type] = units
+        return units
+
+
+# --- Sources -----------------------------------------------------------------------------
+
+_FIELD_SPLIT = re.compile(r", (?=\w+:)")
+
+
+def _words(*words: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+
+
+# Whole words in a source's name (lower case) -> kind, checked in order; the device model,
+# when HealthKit recorded one, wins over these.
+_NAME_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("bp_cuff", _words("omron", "qardioarm", "bpm connect", "blood pressure", "blutdruck",
+                       "ihealth", "bp monitor")),
+    ("scale", _words("scale", "renpho", "eufy", "body+", "body cardio", "body comp", "aria",
+                     "fitdays", "arboleaf", "yunmai", "qardiobase", "waage")),
+    ("cgm", _words("dexcom", "libre", "librelink", "freestyle", "eversense", "guardian",
+                   "xdrip", "cgm")),
+    ("watch", _words("watch", "garmin", "fitbit", "oura", "whoop", "polar", "suunto",
+                     "coros", "amazfit", "mi band")),
+    ("phone", _words("iphone")),
+)
+_METRIC_KINDS = {
+    "body_mass": "scale", "body_fat": "scale", "bmi": "scale",
+    "bp_systolic": "bp_cuff", "bp_diastolic": "bp_cuff",
+}
+
+
+def parse_device(text: str | None) -> dict[str, str]:
+    """Fields of HealthKit's device dump: `<<HKDevice: 0x…>, name:…, model:…, hardware:…>`."""
+    if not text:
+        return {}
+    body = text.strip()
+    if body.startswith("<<"):
+        body = body[body.find(">") + 1:].lstrip(", ")
+    body = body.removesuffix(">")
+    fields = {}
+    for part in _FIELD_SPLIT.split(body):
+        key, sep, value = part.partition(":")
+        if sep and key.strip():
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def describe_device(fields: dict[str, str]) -> str:
+    """'Apple Watch by Apple Inc. (model Watch, hardware Watch6,7)', or '' if unknown."""
+    name = fields.get("name") or fields.get("model") or ""
+    if not name:
+        return ""
+    maker = fields.get("manufacturer")
+    details = [f"{key} {fields[key]}" for key in ("model", "hardware")
+               if fields.get(key) and fields[key] != name]
+    text = name + (f" by {maker}" if maker else "")
+    return text + (f" ({', '.join(details)})" if details else "")
+
+
+def source_kind(name: str, fields: dict[str, str], metric: str | None) -> str:
+    """watch, phone, scale, bp_cuff, cgm, app or other: the device first, then names.
+
+    The kind sets a new source's de-duplication priority (Watch above iPhone), so Apple's
+    own hardware strings are trusted before any guess from the app's name.
+    """
+    model = (fields.get("model", "") + " " + fields.get("hardware", "")).lower()
+    if "watch" in model:
+        return "watch"
+    if "iphone" in model:
+        return "phone"
+    text = (name + " " + fields.get("name", "") + " " + fields.get("manufacturer", "")).lower()
+    for kind, words in _NAME_KINDS:
+        if words.search(text):
+            return kind
+    if metric in _METRIC_KINDS:
+        return _METRIC_KINDS[metric]
+    return "other" if fields else "app"

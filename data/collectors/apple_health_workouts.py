@@ -1,0 +1,224 @@
+"""Workouts, their routes (GPX or inline Locations) and daily Activity summaries.
+
+These are rare next to Records (hundreds against millions), so clarity wins over speed
+here: every value goes through the careful date and unit helpers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import BinaryIO
+
+from data import catalog
+from data.collectors.apple_health_tables import DateTables, to_float
+from data.collectors.apple_health_types import ActivitySummary, Workout
+from data.collectors.apple_health_xml import UnsafeXML, chunks, new_parser, read_prolog
+
+__all__ = ["WorkoutBuilder", "parse_gpx", "summary_from"]
+
+Attrs = dict[str, str]
+Point = tuple[int, float, float, float | None]
+
+_DURATION_S = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hr": 3600.0, "ms": 0.001}
+# Units any workout statistic may use, whether or not the catalogue imports its type
+# (cycling and swimming distance, for instance): unit -> (canonical unit, converter).
+_FAMILY: dict[str, tuple[str, Callable[[float], float]]] = {
+    **{u: ("km", f) for u, f in catalog.get("distance").units.items()},
+    "yd": ("km", lambda v: v * 0.0009144), "ft": ("km", lambda v: v * 0.0003048),
+    **{u: ("kcal", f) for u, f in catalog.get("active_energy").units.items()},
+}
+_ENERGY = "HKQuantityTypeIdentifierActiveEnergyBurned"
+_DISTANCE = "HKQuantityTypeIdentifierDistance"
+_STAT_KEYS = ("sum", "average", "minimum", "maximum")
+_SUMMARY_FIELDS = (
+    ("activeEnergyBurned", "active_energy_kcal"),
+    ("activeEnergyBurnedGoal", "active_energy_goal_kcal"),
+    ("appleMoveTime", "move_time_min"),
+    ("appleMoveMinutes", "move_time_min"),
+    ("appleMoveTimeGoal", "move_time_goal_min"),
+    ("appleMoveMinutesGoal", "move_time_goal_min"),
+    ("appleExerciseTime", "exercise_min"),
+    ("appleExerciseTimeGoal", "exercise_goal_min"),
+    ("appleStandHours", "stand_hours"),
+    ("appleStandHoursGoal", "stand_goal_hours"),
+)
+
+
+def _canonical(hk_type: str, value: float, unit: str | None) -> float:
+    """`value` in the canonical unit of its type (or unit family); unchanged if unknown."""
+    metric = catalog.for_healthkit(hk_type)
+    if metric is not None and unit is not None:
+        spelled = "fraction" if unit == "%" and "fraction" in metric.units else unit
+        if spelled in metric.units:
+            return catalog.convert(metric.code, value, spelled)
+    if unit in _FAMILY:
+        return _FAMILY[unit][1](value)
+    return value
+
+
+def _number(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = to_float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+class WorkoutBuilder:
+    """Collects one `<Workout>` element's children; `finish` returns the Workout."""
+
+    def __init__(
+        self, a: Attrs, dates: DateTables, source: str, warn: Callable[[str], None],
+        line: int, load_route: Callable[[str], list[Point]],
+    ) -> None:
+        self.attrs = a
+        self.dates = dates
+        self.source = source
+        self.warn = warn
+        self.line = line
+        self.load_route = load_route
+        self.stats: dict[str, dict[str, float]] = {}
+        self.events: list[tuple[str, int]] = []
+        self.route: list[Point] = []
+        self.files: list[str] = []
+
+    def start(self, name: str, a: Attrs) -> None:
+        """StartElementHandler while inside the Workout."""
+        try:
+            if name == "WorkoutStatistics":
+                values = {k: _number(a.get(k)) for k in _STAT_KEYS}
+                self.stats[a["type"]] = {
+                    k: _canonical(a["type"], v, a.get("unit"))
+                    for k, v in values.items() if v is not None
+                }
+            elif name == "WorkoutEvent":
+                self.events.append((a["type"], self.dates.utc(a["date"])[0]))
+            elif name == "FileReference":
+                self.files.append(a["path"])
+            elif name == "Location":
+                self.route.append(self._location(a))
+        except (KeyError, ValueError) as exc:
+            self.warn(f"line {self.line}: a {name} in a workout could not be read ({exc}); "
+                      "it was skipped")
+
+    def _location(self, a: Attrs) -> Point:
+        """Inline route point of iOS 12 and earlier exports."""
+        ts = self.dates.utc(a["date"])[0]
+        return ts, float(a["latitude"]), float(a["longitude"]), _number(a.get("altitude"))
+
+    def finish(self) -> Workout | None:
+        """The Workout, or None (with a warning) when its dates cannot be read."""
+        a = self.attrs
+        try:
+            start, offset = self.dates.utc(a["startDate"])
+            end = self.dates.utc(a["endDate"])[0]
+        except (KeyError, ValueError) as exc:
+            self.warn(f"line {self.line}: a workout without readable dates was skipped ({exc})")
+            return None
+        duration = _number(a.get("duration"))
+        if duration is not None:
+            duration *= _DURATION_S.get(a.get("durationUnit", "min"), 60.0)
+        elif end >= start:
+            duration = float(end - start)
+        distance = next((s["sum"] for t, s in self.stats.items()
+                         if t.startswith(_DISTANCE) and "sum" in s), None)
+        if distance is None and _number(a.get("totalDistance")) is not None:
+            distance = _canonical(_DISTANCE + "WalkingRunning", _number(a.get("totalDistance"))
+                                  or 0.0, a.get("totalDistanceUnit", "km"))
+        energy = self.stats.get(_ENERGY, {}).get("sum")
+        if energy is None and _number(a.get("totalEnergyBurned")) is not None:
+            energy = _canonical(_ENERGY, _number(a.get("totalEnergyBurned")) or 0.0,
+                                a.get("totalEnergyBurnedUnit", "kcal"))
+        route = self.route
+        for path in self.files:
+            route.extend(self.load_route(path))
+        return Workout(
+            activity=a.get("workoutActivityType", ""), start_ts=start, end_ts=end,
+            utc_offset_min=offset, source=self.source, duration_s=duration,
+            distance_km=distance, energy_kcal=energy, stats=self.stats, events=self.events,
+            route=route,
+        )
+
+
+def summary_from(a: Attrs, warn: Callable[[str], None], line: int) -> ActivitySummary | None:
+    """An ActivitySummary's rings in fixed units (energy in kcal, times in minutes)."""
+    day = a.get("dateComponents", "")
+    if len(day) != 10 or day[4] != "-" or day[7] != "-":
+        warn(f"line {line}: an ActivitySummary without a date ({day!r}) was skipped")
+        return None
+    unit = a.get("activeEnergyBurnedUnit", "kcal")
+    values: dict[str, float] = {}
+    for attr, key in _SUMMARY_FIELDS:
+        value = _number(a.get(attr))
+        if value is None:
+            if attr in a:
+                warn(f"line {line}: ActivitySummary {day} {attr}={a[attr]!r} is not a number")
+            continue
+        if key.startswith("active_energy"):
+            value = _canonical(_ENERGY, value, unit)
+        values[key] = value
+    return ActivitySummary(day=day, values=values)
+
+
+def parse_gpx(stream: BinaryIO, name: str, dates: DateTables) -> tuple[list[Point], str | None]:
+    """Track points of a GPX file as (utc ts, lat, lon, elevation), plus an error if any.
+
+    Refuses entity declarations and external references like the main file (ExportError);
+    a GPX that breaks part-way keeps the points before the break and reports why.
+    """
+    points: list[Point] = []
+    current: dict[str, str] = {}
+    field: list[str | None] = [None]
+    text: list[str] = []
+
+    def start(tag: str, a: Attrs) -> None:
+        if tag == "trkpt":
+            current.clear()
+            current["lat"], current["lon"] = a.get("lat", ""), a.get("lon", "")
+        elif tag in ("ele", "time") and current:
+            field[0] = tag
+            text.clear()
+
+    def chars(data: str) -> None:
+        if field[0] is not None:
+            text.append(data)
+
+    def end(tag: str) -> None:
+        if tag == field[0]:
+            current[tag] = "".join(text).strip()
+            field[0] = None
+        elif tag == "trkpt" and current:
+            point = _point(current, dates)
+            if point is not None:
+                points.append(point)
+            current.clear()
+
+    parser = new_parser()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    try:
+        for chunk in chunks(stream, read_prolog(stream, "gpx", name)):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except UnsafeXML:
+        raise
+    except Exception as exc:  # noqa: BLE001 - expat, zlib and zip errors alike
+        return points, f"{name} could not be read to the end ({exc})"
+    return points, None
+
+
+def _point(p: dict[str, str], dates: DateTables) -> Point | None:
+    try:
+        lat, lon = float(p["lat"]), float(p["lon"])
+        when = p.get("time", "")
+        if len(when) == 20 and when[19] == "Z" and when[10] == "T":
+            ts = dates.days[when[:10]] + dates.minutes[when[11:16]] + dates.seconds[when[17:19]]
+        else:
+            ts = dates.utc(when)[0]
+    except (KeyError, ValueError):
+        return None
+    return ts, lat, lon, _number(p.get("ele"))
