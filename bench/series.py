@@ -293,9 +293,11 @@ def load(name: str, engine: Engine, readings: Readings, reuse: bool) -> Database
 
 
 def ours(repo: Repository, query: SeriesQuery) -> tuple[Series, str]:
-    """What our Dash callback does: repository series, dict figure, JSON."""
-    series = repo.series(SYSTEM, query)
-    return series, json.dumps(series_figure(series, catalog.get(query.metric)))
+    """What our Dash callback does: series and dict figure cached together, then JSON."""
+    metric = catalog.get(query.metric)
+    series, figure = repo.view(SYSTEM, query, "bench-figure",
+                               lambda result: (result, series_figure(result, metric)))
+    return series, json.dumps(figure)
 
 
 @dataclass(frozen=True)

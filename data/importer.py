@@ -12,9 +12,11 @@ import logging
 from collections.abc import Callable
 
 from data import catalog
-from data.collectors.apple_health import Batch, ExportError, Report, open_export, parse
+from data.collectors.apple_health import Batch, ExportError, Report
+from data.import_pipeline import batches
 from data.repository import Job, ObservationBatch, Repository
 from data.repository.base import now_ts
+from data.repository.observations import Windows
 
 log = logging.getLogger(__name__)
 RESTARTABLE = ("queued", "running", "failed", "cancelled", "partial")
@@ -32,11 +34,11 @@ def run_import(repo: Repository, job_id: str,
                     message=None, cancel_requested=False)
     report = Report()
     inserted: dict[str, int] = {}
+    windows: Windows = {}
     duplicates = 0
     try:
-        source = open_export(job.path)
-        for batch in parse(source, report):
-            duplicates += _store(repo, job.patient_id, batch, inserted)
+        for batch in batches(job.path, report):
+            duplicates += _store(repo, job.patient_id, batch, inserted, windows)
             repo.update_job(job_id, bytes_done=batch.bytes_done, records_done=batch.records_done,
                             rows_inserted=sum(inserted.values()), rows_duplicate=duplicates)
             if on_batch is not None:
@@ -50,15 +52,19 @@ def run_import(repo: Repository, job_id: str,
         log.exception("import %s failed", job_id)
         _finish(repo, job_id, "failed", f"Import failed: {exc}", report, inserted)
         raise
+    finally:
+        # rollups of every day the file touched, also when a re-run inserted nothing new
+        repo.refresh_rollups(job.patient_id, windows)
     if report.damage is not None:
         return _finish(repo, job_id, "partial", report.damage.message, report, inserted)
     repo.update_job(job_id, bytes_done=job.bytes_total)
     return _finish(repo, job_id, "done", None, report, inserted)
 
 
-def _store(repo: Repository, patient_id: int, batch: Batch, inserted: dict[str, int]) -> int:
+def _store(repo: Repository, patient_id: int, batch: Batch, inserted: dict[str, int],
+           windows: Windows) -> int:
     result = repo.upsert_observations(
-        ObservationBatch(patient_id, batch.rows, batch.source_kinds))
+        ObservationBatch(patient_id, batch.rows, batch.source_kinds), deferred=windows)
     for metric, count in result.inserted_by_metric.items():
         inserted[metric] = inserted.get(metric, 0) + count
     workouts = [{

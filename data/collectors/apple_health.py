@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from operator import itemgetter
 from xml.parsers.expat import ExpatError
 
@@ -53,15 +53,20 @@ _SOURCE = itemgetter(5)
 
 
 class _Warnings:
-    """The report's warnings, capped so a bad file cannot fill memory with them."""
+    """The report's warnings, capped so a bad file cannot fill memory with them.
 
-    def __init__(self, report: Report) -> None:
+    Each is prefixed with the line being parsed; the line is worked out only for the
+    warnings that are kept, because finding it costs a scan of the current chunk.
+    """
+
+    def __init__(self, report: Report, line: Callable[[], int]) -> None:
         self.report = report
+        self.line = line
         self.more = 0
 
-    def __call__(self, text: str) -> None:
+    def __call__(self, text: str, located: bool = True) -> None:
         if len(self.report.warnings) < MAX_WARNINGS:
-            self.report.warnings.append(text)
+            self.report.warnings.append(f"line {self.line()}: {text}" if located else text)
         else:
             self.more += 1
 
@@ -72,10 +77,9 @@ class _Run:
     def __init__(self, source: ExportSource, report: Report) -> None:
         self.source = source
         self.report = report
-        self.warn = _Warnings(report)
         self.parser = new_parser()
-        parser = self.parser
-        self.records = RecordCollector(self.warn, lambda: parser.CurrentLineNumber)
+        self.warn = _Warnings(report, self._line)
+        self.records = RecordCollector(self.warn)
         self.workouts: list[Workout] = []
         self.summaries: list[ActivitySummary] = []
         self.points = 0
@@ -85,7 +89,7 @@ class _Run:
             "HealthData": self._health_data, "ActivitySummary": self._summary,
             "Correlation": self._correlation, "Workout": self._workout,
         })
-        parser.StartElementHandler = self.top
+        self.parser.StartElementHandler = self.top
 
     # --- handlers for the rarer elements -------------------------------------------------
 
@@ -93,7 +97,7 @@ class _Run:
         self.report.locale = a.get("locale")
 
     def _summary(self, a: dict[str, str]) -> None:
-        summary = summary_from(a, self.warn, self.parser.CurrentLineNumber)
+        summary = summary_from(a, self.warn)
         if summary is not None:
             self.summaries.append(summary)
 
@@ -112,7 +116,7 @@ class _Run:
 
     def _workout(self, a: dict[str, str]) -> None:
         self.builder = WorkoutBuilder(a, self.records.dates, self.records.source(a), self.warn,
-                                      self.parser.CurrentLineNumber, self._route)
+                                      self._route)
         self.parser.StartElementHandler = self.builder.start
         self.parser.EndElementHandler = self._end_workout
 
@@ -127,22 +131,28 @@ class _Run:
             self.workouts.append(workout)
             self.points += len(workout.route)
 
+    def _line(self) -> int:
+        """The line being parsed. Asking costs nothing extra overall: expat counts lines
+        up to the end of every chunk anyway, and only does the counting earlier."""
+        return self.parser.CurrentLineNumber
+
     def _route(self, reference: str) -> list[tuple[int, float, float, float | None]]:
-        line = self.parser.CurrentLineNumber
         found = self.source.open_route(reference)
         if found is None:
-            self.warn(f"line {line}: the workout route {reference} is not in the export")
+            self.warn(f"the workout route {reference} is not in the export")
             return []
         stream, name = found
         with stream:
             points, error = parse_gpx(stream, name, self.records.dates)
         if error:
-            self.warn(f"line {line}: {error}")
+            self.warn(error)
         return points
 
-    def _on_control(self, count: int, line: int) -> None:
+    def _on_control(self, count: int, newlines: int) -> None:
+        """Tally removed control characters; the line is where expat stopped (at most a
+        partial tag before this chunk) plus the line breaks up to the first one."""
         if not self.control[0]:
-            self.control[1] = line
+            self.control[1] = self.parser.CurrentLineNumber + newlines
         self.control[0] += count
 
     # --- batches -------------------------------------------------------------------------
@@ -194,7 +204,8 @@ class _Run:
                 f"line {line}: removed {removed:,} control character(s) that XML does not "
                 "allow (iOS 16 writes a vertical tab into some source names)")
         if self.records.untyped:
-            self.warn(f"{self.records.untyped:,} Record element(s) without a type were skipped")
+            self.warn(f"{self.records.untyped:,} Record element(s) without a type were skipped",
+                      located=False)
         if self.warn.more:
             self.report.warnings.append(f"… and {self.warn.more:,} more warnings not shown")
 
@@ -231,7 +242,7 @@ def parse(source: ExportSource, report: Report, *, batch_size: int = 50_000) -> 
                 line, f"The file ends early at line {line}: the compressed data stops or is "
                 f"corrupt ({exc}). {_AFTER}")
     if report.damage is not None and run.builder is not None:
-        run.warn(f"line {run.builder.line}: the workout cut off by the damage was skipped")
+        run.warn("the workout cut off by the damage was skipped")
     yield from run.batches(batch_size, final=True)
     run.update_report()
     run.finish_warnings()

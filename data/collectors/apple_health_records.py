@@ -38,7 +38,7 @@ Attrs = dict[str, str]
 class RecordCollector:
     """Turns Record attributes into rows and keeps the per-type and per-source tallies."""
 
-    def __init__(self, warn: Callable[[str], None], line: Callable[[], int]) -> None:
+    def __init__(self, warn: Callable[[str], None]) -> None:
         self.rows: list[Row] = []
         self.seen: defaultdict[str, int] = defaultdict(int)  # every Record, by type
         self.skipped: defaultdict[str, int] = defaultdict(int)  # duplicate copies
@@ -53,7 +53,6 @@ class RecordCollector:
         self.types = TypeTable()
         self.dates = DateTables()
         self._warn = warn
-        self._line = line
 
     @property
     def records_done(self) -> int:
@@ -69,8 +68,7 @@ class RecordCollector:
         append = self.rows.append
         seen = self.seen
         types = self.types
-        days, minutes = self.dates.days, self.dates.minutes
-        seconds, offsets = self.dates.seconds, self.dates.offsets
+        hours, clock, offsets = self.dates.hours, self.dates.clock, self.dates.offsets
         settled = self._settled
         careful = self._careful
         get_other = others.get
@@ -89,20 +87,17 @@ class RecordCollector:
                     return
                 code, parse, special = units[a.get("unit")]  # type: ignore[misc]
                 s = a["startDate"]
-                e = a["endDate"]
                 off = offsets[s[20:]]
-                st = days[s[:10]] + minutes[s[11:16]] + seconds[s[17:19]] - off * 60
-                if e == s:
-                    et = st
-                else:
-                    et = days[e[:10]] + minutes[e[11:16]] + seconds[e[17:19]] - offsets[e[20:]] * 60
+                st = hours[s[:13]] + clock[s[14:19]] - off * 60
+                e = a["endDate"]
+                et = st if e == s else hours[e[:13]] + clock[e[14:19]] - offsets[e[20:]] * 60
                 v = parse(a["value"])
                 src = a["sourceName"]
                 if special or et < st or v - v or src not in settled:
                     careful(a)
                     return
                 append((code, st, et, off, v, src))
-            except Exception:  # noqa: BLE001 - any oddity gets the careful, explaining path
+            except Exception:
                 careful(a)
 
         return start
@@ -132,7 +127,7 @@ class RecordCollector:
         typ = a.get("type")
         if typ is None:
             self.untyped += 1
-            self._warn(f"line {self._line()}: a Record without a type was skipped")
+            self._warn("a Record without a type was skipped")
             return
         units = self.types[typ]
         if units is None:
@@ -143,8 +138,8 @@ class RecordCollector:
             self.bad[typ] += 1
             if (typ, unit) not in self._warned_units and len(self._warned_units) < 1000:
                 self._warned_units.add((typ, unit))
-                self._warn(f"line {self._line()}: {typ} in unit {unit!r} cannot be converted; "
-                           "records of this type in this unit were skipped")
+                self._warn(f"{typ} in unit {unit!r} cannot be converted; records of this "
+                           "type in this unit were skipped")
             return
         code, parse, special = entry
         try:
@@ -172,7 +167,7 @@ class RecordCollector:
 
     def _reject(self, typ: str, why: str) -> None:
         self.bad[typ] += 1
-        self._warn(f"line {self._line()}: a {typ} record {why}; it was skipped")
+        self._warn(f"a {typ} record {why}; it was skipped")
 
     def _source(self, a: Attrs, code: str | None) -> str:
         """The record's source name, registered with its kind and device on first sight."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from data import catalog
 
@@ -20,55 +20,43 @@ __all__ = [
 ]
 
 _EPOCH = date(1970, 1, 1).toordinal()
-_DAY = re.compile(r"\d{4}-\d\d-\d\d")
-_HM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
-_SS = re.compile(r"[0-5]\d|60")
+_HOUR = re.compile(r"\d{4}-\d\d-\d\d[ T]([01]\d|2[0-3])")
+_MMSS = re.compile(r"[0-5]\d:([0-5]\d|60)")
 _OFFSET = re.compile(r"([+-])(\d\d)(\d\d)")
-# Bounded caches: a day table this big is 270 years; clearing keeps memory flat.
-_MAX_DAYS = 100_000
+# Bounded caches: an hour table this big is 5.7 years (about 7 MB); clearing keeps
+# memory flat on longer exports at the price of refilling.
+_MAX_HOURS = 50_000
 # UTC offsets in the wild run from -12:00 to +14:00; 16 h is the repository's limit.
 _MAX_OFFSET_MIN = 16 * 60
 
 
-class _Days(dict[str, int]):
-    """'YYYY-MM-DD' -> epoch seconds of its midnight (as if UTC)."""
+class _Hours(dict[str, int]):
+    """'YYYY-MM-DD HH' -> epoch seconds of that local hour (as if UTC)."""
 
     __slots__ = ()
 
     def __missing__(self, key: str) -> int:
-        if not _DAY.fullmatch(key):
-            raise ValueError(f"not a date: {key!r}")
-        value = (date(int(key[:4]), int(key[5:7]), int(key[8:10])).toordinal() - _EPOCH) * 86400
-        if len(self) >= _MAX_DAYS:
+        if not _HOUR.fullmatch(key):
+            raise ValueError(f"not a date and hour: {key!r}")
+        day = date(int(key[:4]), int(key[5:7]), int(key[8:10])).toordinal() - _EPOCH
+        value = day * 86400 + int(key[11:13]) * 3600
+        if len(self) >= _MAX_HOURS:
             self.clear()
         self[key] = value
         return value
 
 
-class _Minutes(dict[str, int]):
-    """'HH:MM' -> seconds since midnight (at most 1,440 keys)."""
+class _Clock(dict[str, int]):
+    """'MM:SS' -> seconds into the hour (at most 3,660 keys: leap seconds too)."""
 
     __slots__ = ()
 
     def __missing__(self, key: str) -> int:
-        found = _HM.fullmatch(key)
-        if not found:
-            raise ValueError(f"not a time: {key!r}")
-        value = int(found.group(1)) * 3600 + int(found.group(2)) * 60
+        if not _MMSS.fullmatch(key):
+            raise ValueError(f"not minutes and seconds: {key!r}")
+        value = int(key[:2]) * 60 + int(key[3:])
         self[key] = value
         return value
-
-
-class _Seconds(dict[str, int]):
-    """'SS' -> seconds (at most 61 keys)."""
-
-    __slots__ = ()
-
-    def __missing__(self, key: str) -> int:
-        if not _SS.fullmatch(key):
-            raise ValueError(f"not seconds: {key!r}")
-        self[key] = int(key)
-        return int(key)
 
 
 class _Offsets(dict[str, int]):
@@ -93,23 +81,28 @@ class _Offsets(dict[str, int]):
 class DateTables:
     """Fresh caches for one parse; `utc("2024-01-01 08:00:00 +0100")` is the slow form.
 
-    The hot path inlines the same arithmetic: `days[s[:10]] + minutes[s[11:16]] +
-    seconds[s[17:19]] - offsets[s[20:]] * 60`, after checking the separators by length.
+    The hot path inlines the same arithmetic, `hours[s[:13]] + clock[s[14:19]] -
+    offsets[s[20:]] * 60`: three slices and three dict hits instead of `strptime`. The
+    tables validate what they cache, so a malformed date raises instead of mis-parsing.
     """
 
     def __init__(self) -> None:
-        self.days = _Days()
-        self.minutes = _Minutes()
-        self.seconds = _Seconds()
+        self.hours = _Hours()
+        self.clock = _Clock()
         self.offsets = _Offsets()
 
     def utc(self, text: str) -> tuple[int, int]:
         """(UTC epoch seconds, offset minutes) of an export date, any accepted format."""
-        if len(text) == 25 and text[10] == " " and text[19] == " ":
+        if len(text) == 25 and text[10] == " " and text[16] == ":" and text[19] == " ":
             off = self.offsets[text[20:]]
-            local = self.days[text[:10]] + self.minutes[text[11:16]] + self.seconds[text[17:19]]
-            return local - off * 60, off
+            return self.hours[text[:13]] + self.clock[text[14:19]] - off * 60, off
         return parse_date_slow(text)
+
+    def gpx(self, text: str) -> int:
+        """UTC epoch seconds of a GPX time ('2019-06-11T22:00:42Z' or any ISO form)."""
+        if len(text) == 20 and text[10] == "T" and text[19] == "Z" and text[16] == ":":
+            return self.hours[text[:13]] + self.clock[text[14:19]]
+        return parse_date_slow(text)[0]
 
 
 def parse_date_slow(text: str) -> tuple[int, int]:
@@ -129,7 +122,7 @@ def parse_date_slow(text: str) -> tuple[int, int]:
     minutes = int(offset.total_seconds() // 60)
     if abs(minutes) > _MAX_OFFSET_MIN:
         raise ValueError(f"impossible UTC offset: {text!r}")
-    return int(moment.astimezone(timezone.utc).timestamp()), minutes
+    return int(moment.astimezone(UTC).timestamp()), minutes
 
 
 def to_float(text: str) -> float:

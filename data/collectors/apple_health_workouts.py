@@ -72,13 +72,12 @@ class WorkoutBuilder:
 
     def __init__(
         self, a: Attrs, dates: DateTables, source: str, warn: Callable[[str], None],
-        line: int, load_route: Callable[[str], list[Point]],
+        load_route: Callable[[str], list[Point]],
     ) -> None:
         self.attrs = a
         self.dates = dates
         self.source = source
         self.warn = warn
-        self.line = line
         self.load_route = load_route
         self.stats: dict[str, dict[str, float]] = {}
         self.events: list[tuple[str, int]] = []
@@ -101,8 +100,7 @@ class WorkoutBuilder:
             elif name == "Location":
                 self.route.append(self._location(a))
         except (KeyError, ValueError) as exc:
-            self.warn(f"line {self.line}: a {name} in a workout could not be read ({exc}); "
-                      "it was skipped")
+            self.warn(f"a {name} in a workout could not be read ({exc}); it was skipped")
 
     def _location(self, a: Attrs) -> Point:
         """Inline route point of iOS 12 and earlier exports."""
@@ -116,7 +114,7 @@ class WorkoutBuilder:
             start, offset = self.dates.utc(a["startDate"])
             end = self.dates.utc(a["endDate"])[0]
         except (KeyError, ValueError) as exc:
-            self.warn(f"line {self.line}: a workout without readable dates was skipped ({exc})")
+            self.warn(f"a workout without readable dates was skipped ({exc})")
             return None
         duration = _number(a.get("duration"))
         if duration is not None:
@@ -143,11 +141,11 @@ class WorkoutBuilder:
         )
 
 
-def summary_from(a: Attrs, warn: Callable[[str], None], line: int) -> ActivitySummary | None:
+def summary_from(a: Attrs, warn: Callable[[str], None]) -> ActivitySummary | None:
     """An ActivitySummary's rings in fixed units (energy in kcal, times in minutes)."""
     day = a.get("dateComponents", "")
     if len(day) != 10 or day[4] != "-" or day[7] != "-":
-        warn(f"line {line}: an ActivitySummary without a date ({day!r}) was skipped")
+        warn(f"an ActivitySummary without a date ({day!r}) was skipped")
         return None
     unit = a.get("activeEnergyBurnedUnit", "kcal")
     values: dict[str, float] = {}
@@ -155,7 +153,7 @@ def summary_from(a: Attrs, warn: Callable[[str], None], line: int) -> ActivitySu
         value = _number(a.get(attr))
         if value is None:
             if attr in a:
-                warn(f"line {line}: ActivitySummary {day} {attr}={a[attr]!r} is not a number")
+                warn(f"ActivitySummary {day} {attr}={a[attr]!r} is not a number")
             continue
         if key.startswith("active_energy"):
             value = _canonical(_ENERGY, value, unit)
@@ -206,7 +204,7 @@ def parse_gpx(stream: BinaryIO, name: str, dates: DateTables) -> tuple[list[Poin
         parser.Parse(b"", True)
     except UnsafeXML:
         raise
-    except Exception as exc:  # noqa: BLE001 - expat, zlib and zip errors alike
+    except Exception as exc:
         return points, f"{name} could not be read to the end ({exc})"
     return points, None
 
@@ -214,11 +212,7 @@ def parse_gpx(stream: BinaryIO, name: str, dates: DateTables) -> tuple[list[Poin
 def _point(p: dict[str, str], dates: DateTables) -> Point | None:
     try:
         lat, lon = float(p["lat"]), float(p["lon"])
-        when = p.get("time", "")
-        if len(when) == 20 and when[19] == "Z" and when[10] == "T":
-            ts = dates.days[when[:10]] + dates.minutes[when[11:16]] + dates.seconds[when[17:19]]
-        else:
-            ts = dates.utc(when)[0]
+        ts = dates.gpx(p.get("time", ""))
     except (KeyError, ValueError):
         return None
     return ts, lat, lon, _number(p.get("ele"))

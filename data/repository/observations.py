@@ -23,6 +23,8 @@ from data.rollups import DAY, NO_SOURCE, RawRows, Rollup, compute
 
 # (metric, start_ts, end_ts, utc_offset_min, value, source name)
 Row = tuple[str, int, int, int, float, str]
+# metric -> [(first local midnight, local midnight after the last day)]
+Windows = dict[str, list[tuple[int, int]]]
 # Days apart beyond which touched days are recomputed as separate windows.
 WINDOW_GAP_DAYS = 7
 # Raw rows read around a window so intervals and offsets crossing its edges are complete.
@@ -53,12 +55,16 @@ class UpsertResult:
 class WriteMixin(RepositoryBase):
     """Observation writes."""
 
-    def upsert_observations(self, batch: ObservationBatch) -> UpsertResult:
+    def upsert_observations(
+        self, batch: ObservationBatch, deferred: Windows | None = None
+    ) -> UpsertResult:
         """Store a batch once, however often it is sent, and refresh the rollups it touches.
 
         The batch is validated first: a bad row raises ValueError naming the row and
         nothing of the batch is stored. Rollups are refreshed only for metrics that gained
-        rows, so re-importing a file costs little more than reading it.
+        rows, so re-importing a file costs little more than reading it. A bulk import passes
+        `deferred`: the windows of *every* row are added to it and the caller refreshes them
+        once at the end (`refresh_rollups`), also when a re-run inserts nothing new.
         """
         if not batch.rows:
             return UpsertResult(0, 0, 0)
@@ -81,7 +87,11 @@ class WriteMixin(RepositoryBase):
                 ))
             inserted = sum(by_metric.values())
             days = 0
-            if inserted:
+            if deferred is not None:
+                merge_windows(deferred, _touched_days(cols))
+                if inserted:
+                    self._bump_version(conn, pid)
+            elif inserted:
                 windows = _touched_days(cols)
                 days = self._refresh_rollups(
                     conn, pid, {m: w for m, w in windows.items() if by_metric.get(m)}
@@ -143,6 +153,19 @@ class WriteMixin(RepositoryBase):
                 self._bump_version(conn, patient_id)
             if progress is not None:
                 progress(i + 1, len(windows))
+        return done
+
+    def refresh_rollups(self, patient_id: int, windows: Windows,
+                        progress: Callable[[int, int], None] | None = None) -> int:
+        """Recompute the rollups of the given local-day windows (after a deferred import)."""
+        done = 0
+        items = [(m, w) for m, spans in windows.items() for w in spans]
+        for i, (metric, span) in enumerate(items, start=1):
+            with self.engine.begin() as conn:
+                done += self._refresh_rollups(conn, patient_id, {metric: [span]})
+                self._bump_version(conn, patient_id)
+            if progress is not None:
+                progress(i, len(items))
         return done
 
     def _refresh_rollups(
@@ -298,3 +321,16 @@ def _replace_rollups(
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         list(values),
     )
+
+
+def merge_windows(into: Windows, new: Windows) -> None:
+    """Add windows, merging those that touch or are close (`WINDOW_GAP_DAYS`)."""
+    gap = WINDOW_GAP_DAYS * DAY
+    for metric, spans in new.items():
+        merged: list[list[int]] = []
+        for lo, hi in sorted([*into.get(metric, []), *spans]):
+            if merged and lo <= merged[-1][1] + gap:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        into[metric] = [(lo, hi) for lo, hi in merged]

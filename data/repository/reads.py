@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -14,10 +16,11 @@ from data import catalog
 from data.access import Principal
 from data.downsample import select_indices
 from data.queries import Resolution, SeriesQuery
-from data.repository.base import RepositoryBase, columns, now_ts
+from data.repository.base import RepositoryBase, columns, fetch_driver_rows, now_ts
 from data.rollups import DAY, HOUR, NUMERIC
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A resolution is used when it yields at most this many rows per point the chart can show;
 # MinMaxLTTB then keeps the extremes of the surplus.
@@ -68,18 +71,30 @@ class ReadMixin(RepositoryBase):
 
     def series(self, principal: Principal, query: SeriesQuery) -> Series:
         """The points of a chart: raw, hourly or daily by range, never over max_points."""
+        return self.view(principal, query, "series", lambda series: series)
+
+    def view(self, principal: Principal, query: SeriesQuery, tag: str,
+             build: Callable[[Series], T]) -> T:
+        """`build(series)` for a query, cached under the query and the patient's data version.
+
+        Charts cache the figure they build from a series this way, so a cache hit costs one
+        version lookup and one cache read: no query, no figure building.
+        """
         self.authorize(principal, query.patient_id)  # type: ignore[attr-defined]
         metric = catalog.get(query.metric)
-        key = query.cache_key(self.data_version(query.patient_id))  # type: ignore[attr-defined]
-        if self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                return hit
         with self.engine.connect() as conn:
+            version = fetch_driver_rows(
+                conn, "SELECT version FROM data_versions WHERE patient_id = %s",
+                (query.patient_id,))
+            key = f"{query.cache_key(version[0][0] if version else 0)}:{tag}"
+            if self.cache is not None:
+                hit = self.cache.get(key)
+                if hit is not None:
+                    return hit
             resolution = query.resolution
             if resolution == "auto":
                 resolution = self._choose_resolution(conn, query, metric)
-            result = self._fetch(conn, query, metric, resolution)
+            result = build(self._fetch(conn, query, metric, resolution))
         if self.cache is not None:
             self.cache.set(key, result)
         return result
@@ -104,37 +119,34 @@ class ReadMixin(RepositoryBase):
         return "day"
 
     def _fetch(self, conn: Connection, q: SeriesQuery, metric, res: Resolution) -> Series:
-        params = {
-            "p": q.patient_id, "m": q.metric,
-            "lo": q.start_ts if q.start_ts is not None else -(2**62),
-            "hi": q.end_ts if q.end_ts is not None else 2**62,
-        }
+        lo = q.start_ts if q.start_ts is not None else -(2**62)
+        hi = q.end_ts if q.end_ts is not None else 2**62
+        names = (self.source_names(q.patient_id)  # type: ignore[attr-defined]
+                 if metric.kind == "cumulative" or res == "raw" else {})
+        table = "rollup_hourly" if res == "hour" else "rollup_daily"
         # Local buckets lie within a day of their UTC start; bounding them uses the index.
-        params["blo"], params["bhi"] = params["lo"] - DAY, params["hi"] + DAY
-        names = self.source_names(q.patient_id)  # type: ignore[attr-defined]
+        bucket_range = "AND bucket >= %s AND bucket < %s AND utc_start >= %s AND utc_start < %s "
+        window = (lo - DAY, hi + DAY, lo, hi)
         if res == "raw":
-            rows = conn.execute(text(
+            rows = fetch_driver_rows(conn, (
                 "SELECT start_ts, utc_offset_min, value, value, value, source_id "
-                "FROM observations WHERE patient_id = :p AND metric = :m "
-                "AND start_ts >= :lo AND start_ts < :hi ORDER BY start_ts"
-            ), params).all()
+                "FROM observations WHERE patient_id = %s AND metric = %s "
+                "AND start_ts >= %s AND start_ts < %s ORDER BY start_ts"
+            ), (q.patient_id, q.metric, lo, hi))
         elif metric.kind == "category":
-            rows = conn.execute(text(
+            rows = fetch_driver_rows(conn, (
                 "SELECT min(utc_start), min(utc_offset_min), sum(sum), sum(sum), sum(sum), NULL "
-                f"FROM rollup_{'hourly' if res == 'hour' else 'daily'} "
-                "WHERE patient_id = :p AND metric = :m AND category IN (1, 3, 4, 5) "
-                "AND bucket >= :blo AND bucket < :bhi AND utc_start >= :lo AND utc_start < :hi "
-                "GROUP BY bucket ORDER BY bucket"
-            ), params).all()
+                f"FROM {table} WHERE patient_id = %s AND metric = %s "
+                f"AND category IN (1, 3, 4, 5) {bucket_range}GROUP BY bucket ORDER BY bucket"
+            ), (q.patient_id, q.metric, *window))
         else:
             column = "sum" if metric.aggregation == "sum" else "mean"
-            rows = conn.execute(text(
-                f"SELECT utc_start, utc_offset_min, {column}, min, max, source_id "
-                f"FROM rollup_{'hourly' if res == 'hour' else 'daily'} "
-                "WHERE patient_id = :p AND metric = :m AND category = :c "
-                "AND bucket >= :blo AND bucket < :bhi AND utc_start >= :lo AND utc_start < :hi "
+            source = "source_id" if metric.kind == "cumulative" else "NULL"
+            rows = fetch_driver_rows(conn, (
+                f"SELECT utc_start, utc_offset_min, {column}, min, max, {source} FROM {table} "
+                f"WHERE patient_id = %s AND metric = %s AND category = %s {bucket_range}"
                 "ORDER BY bucket"
-            ), {**params, "c": NUMERIC}).all()
+            ), (q.patient_id, q.metric, NUMERIC, *window))
         return _to_series(q, metric, res, rows, names)
 
     def summaries(
