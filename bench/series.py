@@ -292,12 +292,18 @@ def load(name: str, engine: Engine, readings: Readings, reuse: bool) -> Database
 # -------------------------------------------------------------------- the two paths
 
 
-def ours(repo: Repository, query: SeriesQuery) -> tuple[Series, str]:
-    """What our Dash callback does: series and dict figure cached together, then JSON."""
+def ours(repo: Repository, query: SeriesQuery) -> tuple[Series | None, str]:
+    """What our explorer callback does: the figure built from the series and cached with the
+    query's key (`Repository.view`), then JSON. The series comes back only on a miss."""
     metric = catalog.get(query.metric)
-    series, figure = repo.view(SYSTEM, query, "bench-figure",
-                               lambda result: (result, series_figure(result, metric)))
-    return series, json.dumps(figure)
+    built: list[Series] = []
+
+    def build(result: Series) -> dict:
+        built.append(result)
+        return series_figure(result, metric)
+
+    figure = repo.view(SYSTEM, query, "bench-figure", build)
+    return (built[0] if built else None), json.dumps(figure)
 
 
 @dataclass(frozen=True)
@@ -414,7 +420,8 @@ def measure(db: Database, client: redis.Redis, runs: int) -> list[RangeResult]:
         series, _ = ours(plain, query)
         plan = naive_plan(series, start if start is not None else db.first_ts, end)
         ours(cached, query)  # the miss that fills the cache
-        if cached.cache.get(query.cache_key(plain.data_version(db.patient_id))) is None:
+        key = f"{query.cache_key(plain.data_version(db.patient_id))}:bench-figure"
+        if cached.cache.get(key) is None:
             raise SystemExit(f"{db.name} {label}: the series did not reach the cache")
         timed = interleaved({
             "uncached": lambda q=query: ours(plain, q),
