@@ -16,15 +16,15 @@ from data.collectors.apple_health import Batch, ExportError, Report, open_export
 QUEUE_BATCHES = 3
 
 
-def batches(path: str, report: Report) -> Iterator[Batch]:
+def batches(path: str, report: Report, batch_size: int = 50_000) -> Iterator[Batch]:
     """The parser's batches; `report` is filled in when the iteration ends."""
     if multiprocessing.current_process().daemon:
         # daemonic workers (Celery's prefork pool) may not start processes: parse inline
-        yield from parse(open_export(path), report)
+        yield from parse(open_export(path), report, batch_size=batch_size)
         return
     context = multiprocessing.get_context("spawn")
     queue = context.Queue(maxsize=QUEUE_BATCHES)
-    worker = context.Process(target=_produce, args=(path, queue), daemon=True)
+    worker = context.Process(target=_produce, args=(path, queue, batch_size), daemon=True)
     worker.start()
     try:
         while True:
@@ -50,10 +50,10 @@ def batches(path: str, report: Report) -> Iterator[Batch]:
         worker.join(timeout=10)
 
 
-def _produce(path: str, queue) -> None:
+def _produce(path: str, queue, batch_size: int) -> None:
     report = Report()
     try:
-        for batch in parse(open_export(path), report):
+        for batch in parse(open_export(path), report, batch_size=batch_size):
             queue.put(("batch", batch))
         queue.put(("report", report))
     except ExportError as exc:

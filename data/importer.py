@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 RESTARTABLE = ("queued", "running", "failed", "cancelled", "partial")
 
 
-def run_import(repo: Repository, job_id: str,
-               on_batch: Callable[[Job], None] | None = None) -> Job:
+def run_import(repo: Repository, job_id: str, on_batch: Callable[[Job], None] | None = None,
+               batch_size: int = 50_000) -> Job:
     """Import the job's file for its patient; returns the finished job."""
     job = repo._job(job_id)
     if job is None:
@@ -37,7 +37,7 @@ def run_import(repo: Repository, job_id: str,
     windows: Windows = {}
     duplicates = 0
     try:
-        for batch in batches(job.path, report):
+        for batch in batches(job.path, report, batch_size):
             duplicates += _store(repo, job.patient_id, batch, inserted, windows)
             repo.update_job(job_id, bytes_done=batch.bytes_done, records_done=batch.records_done,
                             rows_inserted=sum(inserted.values()), rows_duplicate=duplicates)

@@ -108,7 +108,7 @@ def test_a_killed_import_finishes_on_rerun_with_nothing_lost_or_doubled(engine, 
     worker.kill()
     worker.join()
     killed = repo._job(job.id)
-    assert killed.state == "running" and 0 < killed.rows_inserted
+    assert killed.state == "running" and killed.rows_inserted > 0
     finished = run_import(repo, job.id)
     assert finished.state == "done"
     reference = Repository(engine)
@@ -121,3 +121,16 @@ def test_a_killed_import_finishes_on_rerun_with_nothing_lost_or_doubled(engine, 
     steps = repo.series(SYSTEM, SeriesQuery(patient, "steps", resolution="day"))
     control = repo.series(SYSTEM, SeriesQuery(other, "steps", resolution="day"))
     assert steps.value.tolist() == pytest.approx(control.value.tolist())
+
+
+def test_cancel_stops_after_the_current_batch_and_keeps_what_was_stored(repo, export):
+    path, truth = export
+    patient = repo.create_patient("Anna Example", "Europe/Paris")
+    job = new_job(repo, patient, path)
+    cancelled = run_import(repo, job.id, batch_size=5000,
+                           on_batch=lambda j: repo.request_cancel(SYSTEM, j.id))
+    assert cancelled.state == "cancelled" and "run the import again" in cancelled.message
+    assert 0 < cancelled.rows_inserted < truth.total_records
+    assert stored(repo) == cancelled.rows_inserted
+    resumed = run_import(repo, job.id)
+    assert resumed.state == "done" and stored(repo) > cancelled.rows_inserted
