@@ -95,7 +95,7 @@ def test_a_killed_import_finishes_on_rerun_with_nothing_lost_or_doubled(engine, 
     from data.repository import Repository
 
     repo = Repository(engine)
-    path, truth = export
+    path, _truth = export
     patient = repo.create_patient("Anna Example", "Europe/Paris")
     job = new_job(repo, patient, path)
     url = engine.url.render_as_string(hide_password=False)
