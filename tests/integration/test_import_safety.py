@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import zipfile
 
-import pytest
 from sqlalchemy import func, select
 
 from bench.applehealth_gen import generate_export
