@@ -18,6 +18,7 @@ zip-bomb limits) sits in apple_health_xml and apple_health_source.
 
 from __future__ import annotations
 
+import gc
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -49,7 +50,6 @@ _MAX_PENDING_POINTS = 200_000
 _AFTER = "Everything before it was imported; export again from the Health app to import the rest."
 
 _START, _END = itemgetter(1), itemgetter(2)
-_SOURCE = itemgetter(5)
 
 
 class _Warnings:
@@ -85,6 +85,7 @@ class _Run:
         self.points = 0
         self.control = [0, 0]  # characters removed, line of the first
         self.builder: WorkoutBuilder | None = None
+        self.tallied = 0  # rows at the front of the buffer already counted
         self.top = self.records.make_start({
             "HealthData": self._health_data, "ActivitySummary": self._summary,
             "Correlation": self._correlation, "Workout": self._workout,
@@ -157,6 +158,33 @@ class _Run:
 
     # --- batches -------------------------------------------------------------------------
 
+    def feed(self, chunk: bytes) -> None:
+        """Parse one chunk, then tally the rows it produced while they are still in cache.
+
+        The cyclic garbage collector is paused for the chunk: it would otherwise walk the
+        growing batch over and over (every row is freshly allocated), which costs more
+        than the bookkeeping itself. It is restored before control leaves this call.
+        """
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self.parser.Parse(chunk, False)
+        finally:
+            if paused:
+                gc.enable()
+        self.tally()
+
+    def tally(self) -> None:
+        """Counts and date range of the rows added since the last tally (C-level passes)."""
+        rows, report = self.records.rows, self.report
+        if len(rows) > self.tallied:
+            new = rows[self.tallied:]
+            self.records.count_rows(new)
+            first, last = min(map(_START, new)), max(map(_END, new))
+            report.first_ts = first if report.first_ts is None else min(report.first_ts, first)
+            report.last_ts = last if report.last_ts is None else max(report.last_ts, last)
+            self.tallied = len(rows)
+
     def batches(self, batch_size: int, final: bool) -> Iterator[Batch]:
         """Hand out full batches (and, when `final`, the rest) and update the report."""
         rows = self.records.rows
@@ -166,21 +194,21 @@ class _Run:
         ):
             part = rows[:batch_size]
             del rows[:batch_size]
+            self.tallied -= len(part)
             yield self._batch(part)
 
     def _batch(self, rows: list) -> Batch:
         records, report = self.records, self.report
-        names = set(map(_SOURCE, rows)) | {w.source for w in self.workouts}
-        if rows:
-            first, last = min(map(_START, rows)), max(map(_END, rows))
-            report.first_ts = first if report.first_ts is None else min(report.first_ts, first)
-            report.last_ts = last if report.last_ts is None else max(report.last_ts, last)
         for workout in self.workouts:
-            report.first_ts = min(workout.start_ts, report.first_ts or workout.start_ts)
-            report.last_ts = max(workout.end_ts, report.last_ts or workout.end_ts)
+            if report.first_ts is None or workout.start_ts < report.first_ts:
+                report.first_ts = workout.start_ts
+            if report.last_ts is None or workout.end_ts > report.last_ts:
+                report.last_ts = workout.end_ts
         self.update_report()
+        # Every source met so far (a handful): a superset of this batch's, and no pass
+        # over 50,000 rows to find them.
         batch = Batch(
-            rows=rows, source_kinds={n: records.kinds[n] for n in names},
+            rows=rows, source_kinds=dict(records.kinds),
             workouts=self.workouts, summaries=self.summaries,
             bytes_done=self.source.bytes_done(), records_done=records.records_done,
             line=self.parser.CurrentLineNumber,
@@ -227,7 +255,7 @@ def parse(source: ExportSource, report: Report, *, batch_size: int = 50_000) -> 
         final = False
         try:
             for chunk in chunks(stream, prolog, on_control=run._on_control):
-                parser.Parse(chunk, False)
+                run.feed(chunk)
                 yield from run.batches(batch_size, final=False)
             final = True
             parser.Parse(b"", True)
@@ -243,6 +271,7 @@ def parse(source: ExportSource, report: Report, *, batch_size: int = 50_000) -> 
                 f"corrupt ({exc}). {_AFTER}")
     if report.damage is not None and run.builder is not None:
         run.warn("the workout cut off by the damage was skipped")
+    run.tally()
     yield from run.batches(batch_size, final=True)
     run.update_report()
     run.finish_warnings()

@@ -10,11 +10,14 @@ says what was wrong, so odd records cost time only when they occur.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
+from data import catalog
 from data.collectors.apple_health_tables import (
+    BP_CODES,
     DateTables,
     TypeTable,
     describe_device,
@@ -31,18 +34,30 @@ BP_WINDOW = 10_000
 # A source whose first records carry no device string is re-checked this many times.
 _DEVICE_RETRIES = 1_000
 _UNKNOWN_SOURCE = "Unknown source"
+_UNKNOWN = object()  # memo marker: a type the catalogue does not import
+_CODE = itemgetter(0)
+# Metric -> its HealthKit type, for metrics fed by exactly one type (rows of the others
+# are counted per type on the careful path).
+_SINGLE_TYPE = {m.code: m.healthkit_types[0] for m in catalog.all_metrics()
+                if len(m.healthkit_types) == 1}
 
 Attrs = dict[str, str]
 
 
 class RecordCollector:
-    """Turns Record attributes into rows and keeps the per-type and per-source tallies."""
+    """Turns Record attributes into rows and keeps the per-type and per-source tallies.
+
+    Rows are not counted one by one: `count_rows` tallies each batch by metric when it
+    is handed out, which is a C loop instead of a dict update per record.
+    """
 
     def __init__(self, warn: Callable[[str], None]) -> None:
         self.rows: list[Row] = []
-        self.seen: defaultdict[str, int] = defaultdict(int)  # every Record, by type
+        self.unknown: defaultdict[str, int] = defaultdict(int)  # types the catalogue lacks
         self.skipped: defaultdict[str, int] = defaultdict(int)  # duplicate copies
         self.bad: defaultdict[str, int] = defaultdict(int)  # known type, unusable record
+        self.by_code: Counter[str] = Counter()  # rows handed out, by metric
+        self.by_type: defaultdict[str, int] = defaultdict(int)  # rows of shared metrics
         self.untyped = 0
         self.kinds: dict[str, str] = {}  # source -> kind
         self.devices: dict[str, str] = {}  # source -> device description
@@ -57,23 +72,40 @@ class RecordCollector:
     @property
     def records_done(self) -> int:
         """Record elements seen so far, understood or not."""
-        return sum(self.seen.values()) + self.untyped
+        return (self.by_code.total() + self.untyped + sum(self.unknown.values())
+                + sum(self.skipped.values()) + sum(self.bad.values()))
 
-    def known(self, hk_type: str) -> bool:
-        """Whether the catalogue imports this HealthKit type at all."""
-        return self.types[hk_type] is not None
+    def count_rows(self, rows: list[Row]) -> None:
+        """Tally rows once produced (the parse loop calls this per chunk)."""
+        self.by_code.update(map(_CODE, rows))
 
     def make_start(self, others: dict[str, Callable[[Attrs], None]]) -> Callable[[str, Attrs], None]:
-        """The top-level StartElementHandler: Records inline, other elements via `others`."""
+        """The top-level StartElementHandler: Records inline, other elements via `others`.
+
+        The closure remembers the last type/unit, date parts and source: consecutive
+        records mostly share them, and a string comparison is far cheaper than slicing,
+        hashing and looking up again. Every remembered value is re-checked against the
+        record before use, and assigned only after its lookup succeeded.
+        """
         append = self.rows.append
-        seen = self.seen
+        unknown = self.unknown
         types = self.types
         hours, clock, offsets = self.dates.hours, self.dates.clock, self.dates.offsets
         settled = self._settled
         careful = self._careful
         get_other = others.get
+        never = "\0"  # a prefix no date has
+        l_typ: str | None = never
+        l_unit: str | None = never
+        l_entry: Any = None
+        l_off_text, l_off, l_hour, l_hour_ts = never, 0, never, 0  # offset and local hour
+        l_start, l_start_ts, l_start_off = never, 0, 0  # previous startDate
+        l_end, l_end_ts = never, 0  # previous endDate (when it differed from the start)
+        l_src = never
 
         def start(name: str, a: Attrs) -> None:
+            nonlocal l_typ, l_unit, l_entry, l_off_text, l_off, l_hour, l_hour_ts
+            nonlocal l_start, l_start_ts, l_start_off, l_end, l_end_ts, l_src
             if name != "Record":
                 handler = get_other(name)
                 if handler is not None:
@@ -81,22 +113,59 @@ class RecordCollector:
                 return
             try:
                 typ = a["type"]
-                seen[typ] += 1
-                units = types[typ]
-                if units is None:
+                unit = a.get("unit")
+                if typ != l_typ or unit != l_unit:
+                    units = types[typ]
+                    entry = _UNKNOWN if units is None else units[unit]
+                    l_typ, l_unit, l_entry = typ, unit, entry
+                if l_entry is _UNKNOWN:
+                    unknown[typ] += 1
                     return
-                code, parse, special = units[a.get("unit")]  # type: ignore[misc]
+                code, parse, special = l_entry
                 s = a["startDate"]
-                off = offsets[s[20:]]
-                st = hours[s[:13]] + clock[s[14:19]] - off * 60
+                if s != l_start:
+                    if len(s) != 25:
+                        raise ValueError(s)
+                    if not s.endswith(l_off_text):
+                        text = s[20:]
+                        off = offsets[text]
+                        l_off_text, l_off, l_hour = text, off, never
+                    if not s.startswith(l_hour):
+                        text = s[:13]
+                        hour = hours[text] - l_off * 60
+                        l_hour, l_hour_ts = text, hour
+                    l_start_ts = l_hour_ts + clock[s[14:19]]
+                    l_start, l_start_off = s, l_off
+                st = l_start_ts
                 e = a["endDate"]
-                et = st if e == s else hours[e[:13]] + clock[e[14:19]] - offsets[e[20:]] * 60
+                if e == s:
+                    et = st
+                elif e == l_end:
+                    et = l_end_ts
+                else:
+                    if len(e) != 25:
+                        raise ValueError(e)
+                    if not e.endswith(l_off_text):
+                        text = e[20:]
+                        off = offsets[text]
+                        l_off_text, l_off, l_hour = text, off, never
+                    if not e.startswith(l_hour):
+                        text = e[:13]
+                        hour = hours[text] - l_off * 60
+                        l_hour, l_hour_ts = text, hour
+                    et = l_hour_ts + clock[e[14:19]]
+                    l_end, l_end_ts = e, et
                 v = parse(a["value"])
                 src = a["sourceName"]
-                if special or et < st or v - v or src not in settled:
+                if src != l_src:
+                    if src not in settled:
+                        careful(a)
+                        return
+                    l_src = src
+                if special or et < st or v - v:
                     careful(a)
                     return
-                append((code, st, et, off, v, src))
+                append((code, st, et, l_start_off, v, src))
             except Exception:
                 careful(a)
 
@@ -112,10 +181,9 @@ class RecordCollector:
         if typ is None:
             self.untyped += 1
             return
-        self.seen[typ] += 1
         units = self.types[typ]
         entry = None if units is None else units[a.get("unit")]
-        if entry is not None and entry[2]:
+        if entry is not None and entry[0] in BP_CODES:
             self._careful(a)
         else:
             self.skipped[typ] += 1
@@ -131,6 +199,7 @@ class RecordCollector:
             return
         units = self.types[typ]
         if units is None:
+            self.unknown[typ] += 1
             return
         unit = a.get("unit")
         entry = units[unit]
@@ -160,9 +229,11 @@ class RecordCollector:
             self._reject(typ, f"has a value that cannot be used ({text[:40]!r})")
             return
         source = self._source(a, code)
-        if special and self._duplicate((code, start, source, value)):
+        if code in BP_CODES and self._duplicate((code, start, source, value)):
             self.skipped[typ] += 1
             return
+        if special and code not in _SINGLE_TYPE:
+            self.by_type[typ] += 1
         self.rows.append((code, start, end, offset, value, source))
 
     def _reject(self, typ: str, why: str) -> None:
@@ -205,15 +276,15 @@ class RecordCollector:
         return self._source(a, None)
 
     def counts(self) -> dict[str, tuple[int, int]]:
-        """HealthKit type -> (rows produced, records not understood)."""
-        result = {}
-        for typ, n in self.seen.items():
-            usable = n - self.skipped.get(typ, 0)
-            if self.types[typ] is None:
-                result[typ] = (0, usable)
-            else:
-                bad = self.bad.get(typ, 0)
-                result[typ] = (usable - bad, bad)
+        """HealthKit type -> (rows handed out so far, records not understood)."""
+        result: dict[str, tuple[int, int]] = {}
+        for typ in (*self.unknown, *self.bad, *self.skipped, *self.by_type):
+            result[typ] = (self.by_type.get(typ, 0), self.unknown.get(typ, 0)
+                           + self.bad.get(typ, 0))
+        for code, n in self.by_code.items():
+            typ = _SINGLE_TYPE.get(code)
+            if typ is not None:
+                result[typ] = (n, self.bad.get(typ, 0))
         return result
 
 

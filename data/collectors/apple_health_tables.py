@@ -135,7 +135,7 @@ def to_float(text: str) -> float:
 
 # --- HealthKit type -> metric and value parser -------------------------------------------
 
-# (metric code, text -> canonical value, needs BP de-duplication)
+# (metric code, text -> canonical value, needs the careful path)
 Entry = tuple[str, Callable[[str], float], bool]
 BP_CODES = frozenset({"bp_systolic", "bp_diastolic"})
 _SLEEP = {name: float(stage) for name, stage in catalog.SLEEP_STAGE_NAMES.items()}
@@ -180,7 +180,10 @@ class _Units(dict[str | None, Entry | None]):
 
     def __missing__(self, unit: str | None) -> Entry | None:
         parser = _value_parser(self.code, unit)
-        entry = None if parser is None else (self.code, parser, self.code in BP_CODES)
+        # Special entries take the careful path: blood pressure to drop its Correlation
+        # twin, and metrics fed by several HealthKit types to count rows per type.
+        special = self.code in BP_CODES or len(catalog.get(self.code).healthkit_types) > 1
+        entry = None if parser is None else (self.code, parser, special)
         if len(self) < 100:  # units are few; a file inventing thousands gets no cache
             self[unit] = entry
         return entry

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from sqlalchemy import Connection, Engine
@@ -46,11 +46,14 @@ def fetch_driver_rows(conn: Connection, sql: str, params: tuple) -> list[tuple]:
         return cur.fetchall()
 
 
-def execute_many(conn: Connection, sql: str, rows: list[tuple]) -> None:
-    """executemany with %s placeholders straight on the DBAPI cursor (bulk writes)."""
+def insert_rows(conn: Connection, table: str, names: tuple[str, ...],
+                rows: Iterable[tuple]) -> None:
+    """Bulk INSERT of rows that cannot conflict: executemany on SQLite, COPY on PostgreSQL."""
     raw = conn.connection.driver_connection
     if conn.dialect.name == "sqlite":
-        raw.executemany(sql.replace("%s", "?"), rows)
+        marks = ", ".join("?" * len(names))
+        raw.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
         return
-    with raw.cursor() as cur:
-        cur.executemany(sql, rows)
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

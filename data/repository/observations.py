@@ -15,8 +15,8 @@ from data import schema as s
 from data.repository.base import (
     RepositoryBase,
     columns,
-    execute_many,
     fetch_driver_rows,
+    insert_rows,
     now_ts,
 )
 from data.rollups import DAY, NO_SOURCE, RawRows, Rollup, compute
@@ -159,7 +159,10 @@ class WriteMixin(RepositoryBase):
                         progress: Callable[[int, int], None] | None = None) -> int:
         """Recompute the rollups of the given local-day windows (after a deferred import)."""
         done = 0
-        items = [(m, w) for m, spans in windows.items() for w in spans]
+        # month-sized pieces: memory stays bounded however long the file's span
+        items = [(m, (lo, min(lo + 31 * DAY, hi)))
+                 for m, spans in windows.items() for start, hi in spans
+                 for lo in range(start, hi, 31 * DAY)]
         for i, (metric, span) in enumerate(items, start=1):
             with self.engine.begin() as conn:
                 done += self._refresh_rollups(conn, patient_id, {metric: [span]})
@@ -314,13 +317,9 @@ def _replace_rollups(
         rollup.utc_offset_min.tolist(), rollup.n.tolist(), rollup.sum.tolist(),
         rollup.min.tolist(), rollup.max.tolist(), rollup.mean.tolist(), source, strict=True,
     )
-    execute_many(
-        conn,
-        f"INSERT INTO {table.name} (patient_id, metric, category, bucket, utc_start, "
-        "utc_offset_min, n, sum, min, max, mean, source_id) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        list(values),
-    )
+    insert_rows(conn, table.name, (
+        "patient_id", "metric", "category", "bucket", "utc_start", "utc_offset_min", "n", "sum",
+        "min", "max", "mean", "source_id"), values)
 
 
 def merge_windows(into: Windows, new: Windows) -> None:
