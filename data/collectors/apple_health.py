@@ -18,7 +18,6 @@ zip-bomb limits) sits in apple_health_xml and apple_health_source.
 
 from __future__ import annotations
 
-import gc
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -37,7 +36,7 @@ from data.collectors.apple_health_types import (
     Workout,
 )
 from data.collectors.apple_health_workouts import WorkoutBuilder, parse_gpx, summary_from
-from data.collectors.apple_health_xml import chunks, new_parser, read_prolog
+from data.collectors.apple_health_xml import UnsafeXML, chunks, new_parser, read_prolog
 
 __all__ = [
     "ActivitySummary", "Batch", "ExportError", "ExportSource", "ParseDamage", "Report",
@@ -49,14 +48,14 @@ MAX_WARNINGS = 100
 _MAX_PENDING_POINTS = 200_000
 _AFTER = "Everything before it was imported; export again from the Health app to import the rest."
 
-_START, _END = itemgetter(1), itemgetter(2)
+_START, _END, _SOURCE = itemgetter(1), itemgetter(2), itemgetter(5)
 
 
 class _Warnings:
     """The report's warnings, capped so a bad file cannot fill memory with them.
 
-    Each is prefixed with the line being parsed; the line is worked out only for the
-    warnings that are kept, because finding it costs a scan of the current chunk.
+    Each is prefixed with the line being parsed, asked of expat only for the warnings
+    that are kept.
     """
 
     def __init__(self, report: Report, line: Callable[[], int]) -> None:
@@ -84,8 +83,10 @@ class _Run:
         self.summaries: list[ActivitySummary] = []
         self.points = 0
         self.control = [0, 0]  # characters removed, line of the first
+        self.repaired = [0, 0]  # repeated attributes dropped, line of the first
         self.builder: WorkoutBuilder | None = None
         self.tallied = 0  # rows at the front of the buffer already counted
+        self.sources: set[str] = set()  # sources of the rows in the buffer
         self.top = self.records.make_start({
             "HealthData": self._health_data, "ActivitySummary": self._summary,
             "Correlation": self._correlation, "Workout": self._workout,
@@ -138,13 +139,22 @@ class _Run:
         return self.parser.CurrentLineNumber
 
     def _route(self, reference: str) -> list[tuple[int, float, float, float | None]]:
-        found = self.source.open_route(reference)
-        if found is None:
-            self.warn(f"the workout route {reference} is not in the export")
+        """Points of the GPX a workout names; a missing or broken route is a warning, a
+        route that declares entities refuses the whole export (UnsafeXML)."""
+        try:
+            found = self.source.open_route(reference)
+            if found is None:
+                self.warn(f"the workout route {reference} is not in the export")
+                return []
+            stream, name = found
+            with stream:
+                points, error = parse_gpx(stream, name, self.records.dates)
+        except UnsafeXML:
+            raise
+        except (ExportError, OSError, zipfile.BadZipFile, zlib.error, EOFError,
+                RuntimeError, NotImplementedError) as exc:
+            self.warn(f"the workout route {reference} could not be read ({exc})")
             return []
-        stream, name = found
-        with stream:
-            points, error = parse_gpx(stream, name, self.records.dates)
         if error:
             self.warn(error)
         return points
@@ -152,26 +162,22 @@ class _Run:
     def _on_control(self, count: int, newlines: int) -> None:
         """Tally removed control characters; the line is where expat stopped (at most a
         partial tag before this chunk) plus the line breaks up to the first one."""
-        if not self.control[0]:
-            self.control[1] = self.parser.CurrentLineNumber + newlines
-        self.control[0] += count
+        self._tally_fix(self.control, count, newlines)
+
+    def _on_repair(self, count: int, newlines: int) -> None:
+        self._tally_fix(self.repaired, count, newlines)
+
+    def _tally_fix(self, tally: list[int], count: int, newlines: int) -> None:
+        if not tally[0]:
+            tally[1] = self.parser.CurrentLineNumber + newlines
+        tally[0] += count
 
     # --- batches -------------------------------------------------------------------------
 
     def feed(self, chunk: bytes) -> None:
-        """Parse one chunk, then tally the rows it produced while they are still in cache.
-
-        The cyclic garbage collector is paused for the chunk: it would otherwise walk the
-        growing batch over and over (every row is freshly allocated), which costs more
-        than the bookkeeping itself. It is restored before control leaves this call.
-        """
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            self.parser.Parse(chunk, False)
-        finally:
-            if paused:
-                gc.enable()
+        """Parse one chunk, then tally the rows it produced while they are still in cache
+        (one pass over a whole 50,000-row batch later would miss the cache on every row)."""
+        self.parser.Parse(chunk, False)
         self.tally()
 
     def tally(self) -> None:
@@ -180,6 +186,7 @@ class _Run:
         if len(rows) > self.tallied:
             new = rows[self.tallied:]
             self.records.count_rows(new)
+            self.sources.update(map(_SOURCE, new))
             first, last = min(map(_START, new)), max(map(_END, new))
             report.first_ts = first if report.first_ts is None else min(report.first_ts, first)
             report.last_ts = last if report.last_ts is None else max(report.last_ts, last)
@@ -192,12 +199,16 @@ class _Run:
             (final or self.points > _MAX_PENDING_POINTS)
             and (rows or self.workouts or self.summaries)
         ):
-            part = rows[:batch_size]
-            del rows[:batch_size]
+            part = self.records.take(batch_size)
+            rows = self.records.rows
             self.tallied -= len(part)
-            yield self._batch(part)
+            # The set covers the rows cut off too (at most a chunk's worth, which start the
+            # next batch): a source may be named one batch early, never missing. The rest
+            # is recounted while it is small and in cache.
+            names, self.sources = self.sources, set(map(_SOURCE, rows))
+            yield self._batch(part, names)
 
-    def _batch(self, rows: list) -> Batch:
+    def _batch(self, rows: list, names: set[str]) -> Batch:
         records, report = self.records, self.report
         for workout in self.workouts:
             if report.first_ts is None or workout.start_ts < report.first_ts:
@@ -205,10 +216,9 @@ class _Run:
             if report.last_ts is None or workout.end_ts > report.last_ts:
                 report.last_ts = workout.end_ts
         self.update_report()
-        # Every source met so far (a handful): a superset of this batch's, and no pass
-        # over 50,000 rows to find them.
+        names |= {w.source for w in self.workouts}
         batch = Batch(
-            rows=rows, source_kinds=dict(records.kinds),
+            rows=rows, source_kinds={name: records.kinds[name] for name in names},
             workouts=self.workouts, summaries=self.summaries,
             bytes_done=self.source.bytes_done(), records_done=records.records_done,
             line=self.parser.CurrentLineNumber,
@@ -231,6 +241,11 @@ class _Run:
             self.report.warnings.append(
                 f"line {line}: removed {removed:,} control character(s) that XML does not "
                 "allow (iOS 16 writes a vertical tab into some source names)")
+        repaired, line = self.repaired
+        if repaired:
+            self.report.warnings.append(
+                f"line {line}: dropped {repaired:,} repeated attribute(s) in WorkoutStatistics "
+                "(iOS 16 writes startDate twice); the first value was kept")
         if self.records.untyped:
             self.warn(f"{self.records.untyped:,} Record element(s) without a type were skipped",
                       located=False)
@@ -254,7 +269,8 @@ def parse(source: ExportSource, report: Report, *, batch_size: int = 50_000) -> 
         report.export_version = prolog.export_version
         final = False
         try:
-            for chunk in chunks(stream, prolog, on_control=run._on_control):
+            for chunk in chunks(stream, prolog, on_control=run._on_control,
+                                on_repair=run._on_repair):
                 run.feed(chunk)
                 yield from run.batches(batch_size, final=False)
             final = True

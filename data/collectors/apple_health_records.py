@@ -35,6 +35,9 @@ BP_WINDOW = 10_000
 _DEVICE_RETRIES = 1_000
 _UNKNOWN_SOURCE = "Unknown source"
 _UNKNOWN = object()  # memo marker: a type the catalogue does not import
+# Distinct unknown type names tallied one by one; the rest share one entry.
+_MAX_TYPES = 10_000
+_MORE = "(other types)"
 _CODE = itemgetter(0)
 # Metric -> its HealthKit type, for metrics fed by exactly one type (rows of the others
 # are counted per type on the careful path).
@@ -47,8 +50,9 @@ Attrs = dict[str, str]
 class RecordCollector:
     """Turns Record attributes into rows and keeps the per-type and per-source tallies.
 
-    Rows are not counted one by one: `count_rows` tallies each batch by metric when it
-    is handed out, which is a C loop instead of a dict update per record.
+    Rows are not counted one by one: `count_rows` tallies them by metric after each
+    chunk, a C loop instead of a dict update per record. Tallies of unknown types are
+    capped (a hostile file could invent millions of type names).
     """
 
     def __init__(self, warn: Callable[[str], None]) -> None:
@@ -68,6 +72,7 @@ class RecordCollector:
         self.types = TypeTable()
         self.dates = DateTables()
         self._warn = warn
+        self._rebind: Callable[[list[Row]], None] = lambda rows: None  # set by make_start
 
     @property
     def records_done(self) -> int:
@@ -79,7 +84,22 @@ class RecordCollector:
         """Tally rows once produced (the parse loop calls this per chunk)."""
         self.by_code.update(map(_CODE, rows))
 
-    def make_start(self, others: dict[str, Callable[[Attrs], None]]) -> Callable[[str, Attrs], None]:
+    def take(self, size: int) -> list[Row]:
+        """The first `size` rows; the buffer continues with the rest.
+
+        The full buffer itself is handed out and only the few rows past `size` move to a
+        new one: slicing off the front instead would touch every row of the batch again,
+        long after they left the CPU cache.
+        """
+        batch = self.rows
+        self.rows = batch[size:]
+        del batch[size:]
+        self._rebind(self.rows)
+        return batch
+
+    def make_start(
+        self, others: dict[str, Callable[[Attrs], None]]
+    ) -> Callable[[str, Attrs], None]:
         """The top-level StartElementHandler: Records inline, other elements via `others`.
 
         The closure remembers the last type/unit, date parts and source: consecutive
@@ -88,6 +108,12 @@ class RecordCollector:
         record before use, and assigned only after its lookup succeeded.
         """
         append = self.rows.append
+
+        def rebind(rows: list[Row]) -> None:
+            nonlocal append
+            append = rows.append
+
+        self._rebind = rebind
         unknown = self.unknown
         types = self.types
         hours, clock, offsets = self.dates.hours, self.dates.clock, self.dates.offsets
@@ -98,13 +124,16 @@ class RecordCollector:
         l_typ: str | None = never
         l_unit: str | None = never
         l_entry: Any = None
-        l_off_text, l_off, l_hour, l_hour_ts = never, 0, never, 0  # offset and local hour
+        l_off_text, l_off = never, 0  # offset text and minutes
+        # The local hour as a string range: `l_hour <= s < l_hour_end` means s starts
+        # with l_hour (two str comparisons, cheaper than str.startswith's argument parsing).
+        l_hour, l_hour_end, l_hour_ts = never, never, 0
         l_start, l_start_ts, l_start_off = never, 0, 0  # previous startDate
         l_end, l_end_ts = never, 0  # previous endDate (when it differed from the start)
         l_src = never
 
         def start(name: str, a: Attrs) -> None:
-            nonlocal l_typ, l_unit, l_entry, l_off_text, l_off, l_hour, l_hour_ts
+            nonlocal l_typ, l_unit, l_entry, l_off_text, l_off, l_hour, l_hour_end, l_hour_ts
             nonlocal l_start, l_start_ts, l_start_off, l_end, l_end_ts, l_src
             if name != "Record":
                 handler = get_other(name)
@@ -119,7 +148,7 @@ class RecordCollector:
                     entry = _UNKNOWN if units is None else units[unit]
                     l_typ, l_unit, l_entry = typ, unit, entry
                 if l_entry is _UNKNOWN:
-                    unknown[typ] += 1
+                    unknown[typ if typ in unknown or len(unknown) < _MAX_TYPES else _MORE] += 1
                     return
                 code, parse, special = l_entry
                 s = a["startDate"]
@@ -129,11 +158,11 @@ class RecordCollector:
                     if not s.endswith(l_off_text):
                         text = s[20:]
                         off = offsets[text]
-                        l_off_text, l_off, l_hour = text, off, never
-                    if not s.startswith(l_hour):
+                        l_off_text, l_off, l_hour, l_hour_end = text, off, never, never
+                    if not l_hour <= s < l_hour_end:
                         text = s[:13]
                         hour = hours[text] - l_off * 60
-                        l_hour, l_hour_ts = text, hour
+                        l_hour, l_hour_end, l_hour_ts = text, text + "\x7f", hour
                     l_start_ts = l_hour_ts + clock[s[14:19]]
                     l_start, l_start_off = s, l_off
                 st = l_start_ts
@@ -148,11 +177,11 @@ class RecordCollector:
                     if not e.endswith(l_off_text):
                         text = e[20:]
                         off = offsets[text]
-                        l_off_text, l_off, l_hour = text, off, never
-                    if not e.startswith(l_hour):
+                        l_off_text, l_off, l_hour, l_hour_end = text, off, never, never
+                    if not l_hour <= e < l_hour_end:
                         text = e[:13]
                         hour = hours[text] - l_off * 60
-                        l_hour, l_hour_ts = text, hour
+                        l_hour, l_hour_end, l_hour_ts = text, text + "\x7f", hour
                     et = l_hour_ts + clock[e[14:19]]
                     l_end, l_end_ts = e, et
                 v = parse(a["value"])
@@ -165,8 +194,9 @@ class RecordCollector:
                 if special or et < st or v - v:
                     careful(a)
                     return
-                append((code, st, et, l_start_off, v, src))
-            except Exception:
+                # l_src, not src: rows of a source share one string object
+                append((code, st, et, l_start_off, v, l_src))
+            except Exception:  # any oddity takes the careful path, which explains itself
                 careful(a)
 
         return start
@@ -186,7 +216,8 @@ class RecordCollector:
         if entry is not None and entry[0] in BP_CODES:
             self._careful(a)
         else:
-            self.skipped[typ] += 1
+            skipped = self.skipped
+            skipped[typ if typ in skipped or len(skipped) < _MAX_TYPES else _MORE] += 1
 
     # --- the careful path ------------------------------------------------------------------
 
@@ -199,7 +230,8 @@ class RecordCollector:
             return
         units = self.types[typ]
         if units is None:
-            self.unknown[typ] += 1
+            unknown = self.unknown
+            unknown[typ if typ in unknown or len(unknown) < _MAX_TYPES else _MORE] += 1
             return
         unit = a.get("unit")
         entry = units[unit]

@@ -37,6 +37,7 @@ class _Member:
     compressed: int | None  # None: unknown (data descriptor, cut-off zip)
     size: int | None
     method: int
+    flags: int = 0
     data_offset: int | None = None  # only for members found by local headers
     info: zipfile.ZipInfo | None = None
 
@@ -141,7 +142,8 @@ def _local_members(fp: BinaryIO) -> Iterator[_Member]:
             usize, csize = _zip64_sizes(extra, usize, csize)
         data = pos + 30 + nlen + xlen
         known = not (flags & 0x08) or csize > 0
-        yield _Member(name, csize if known else None, usize if known else None, method, data)
+        yield _Member(name, csize if known else None, usize if known else None, method, flags,
+                      data)
         if not known or flags & 0x01:
             return
         pos = data + csize
@@ -200,7 +202,7 @@ class ExportSource:
             self._zip = zipfile.ZipFile(self._fp)
             infos = [i for i in self._zip.infolist() if not i.is_dir()]
             members = [_Member(i.filename, i.compress_size, i.file_size, i.compress_type,
-                               info=i) for i in infos]
+                               i.flag_bits, info=i) for i in infos]
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             if head != b"PK\x03\x04":
                 raise ExportError(f"{self.name} is not an Apple Health export (a damaged zip "
@@ -222,7 +224,7 @@ class ExportSource:
     def _check_declared(self, member: _Member) -> None:
         size, packed = member.size or 0, member.compressed or 0
         where = f"{self.name}:{member.name}"
-        if member.info is not None and member.info.flag_bits & 0x01:
+        if member.flags & 0x01:
             raise ExportError(f"{where} is encrypted; export again without a password")
         if member.method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise ExportError(f"{where} uses a compression method Apple never writes "

@@ -20,7 +20,11 @@ __all__ = ["WorkoutBuilder", "parse_gpx", "summary_from"]
 Attrs = dict[str, str]
 Point = tuple[int, float, float, float | None]
 
-_DURATION_S = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hr": 3600.0, "ms": 0.001}
+_DURATION_S = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hr": 3600.0, "ms": 0.001,
+               "d": 86400.0}
+# Points kept per route: a day at one point a second is 86,400; a hostile GPX could hold
+# far more, and a route is held in memory until its batch is handed out.
+MAX_ROUTE_POINTS = 250_000
 # Units any workout statistic may use, whether or not the catalogue imports its type
 # (cycling and swimming distance, for instance): unit -> (canonical unit, converter).
 _FAMILY: dict[str, tuple[str, Callable[[float], float]]] = {
@@ -57,6 +61,16 @@ def _canonical(hk_type: str, value: float, unit: str | None) -> float:
     return value
 
 
+def _total(text: str | None, unit: str, canonical: str) -> float | None:
+    """A legacy Workout total (totalDistance, totalEnergyBurned) in `canonical`, or None
+    when its unit is not one we can convert (a wrong number is worse than none)."""
+    value = _number(text)
+    family = _FAMILY.get(unit)
+    if value is None or family is None or family[0] != canonical:
+        return None
+    return family[1](value)
+
+
 def _number(text: str | None) -> float | None:
     if text is None:
         return None
@@ -82,10 +96,13 @@ class WorkoutBuilder:
         self.stats: dict[str, dict[str, float]] = {}
         self.events: list[tuple[str, int]] = []
         self.route: list[Point] = []
-        self.files: list[str] = []
 
     def start(self, name: str, a: Attrs) -> None:
         """StartElementHandler while inside the Workout."""
+        if name == "FileReference":  # read now, so a warning points at this line
+            route, path = self.route, a.get("path", "")
+            route.extend(self.load_route(path)[:MAX_ROUTE_POINTS - len(route)])
+            return
         try:
             if name == "WorkoutStatistics":
                 values = {k: _number(a.get(k)) for k in _STAT_KEYS}
@@ -95,9 +112,7 @@ class WorkoutBuilder:
                 }
             elif name == "WorkoutEvent":
                 self.events.append((a["type"], self.dates.utc(a["date"])[0]))
-            elif name == "FileReference":
-                self.files.append(a["path"])
-            elif name == "Location":
+            elif name == "Location" and len(self.route) < MAX_ROUTE_POINTS:
                 self.route.append(self._location(a))
         except (KeyError, ValueError) as exc:
             self.warn(f"a {name} in a workout could not be read ({exc}); it was skipped")
@@ -121,23 +136,20 @@ class WorkoutBuilder:
             duration *= _DURATION_S.get(a.get("durationUnit", "min"), 60.0)
         elif end >= start:
             duration = float(end - start)
+        # Statistics (iOS 16+) first, the legacy totals as the fallback.
         distance = next((s["sum"] for t, s in self.stats.items()
                          if t.startswith(_DISTANCE) and "sum" in s), None)
-        if distance is None and _number(a.get("totalDistance")) is not None:
-            distance = _canonical(_DISTANCE + "WalkingRunning", _number(a.get("totalDistance"))
-                                  or 0.0, a.get("totalDistanceUnit", "km"))
+        if distance is None:
+            distance = _total(a.get("totalDistance"), a.get("totalDistanceUnit", "km"), "km")
         energy = self.stats.get(_ENERGY, {}).get("sum")
-        if energy is None and _number(a.get("totalEnergyBurned")) is not None:
-            energy = _canonical(_ENERGY, _number(a.get("totalEnergyBurned")) or 0.0,
-                                a.get("totalEnergyBurnedUnit", "kcal"))
-        route = self.route
-        for path in self.files:
-            route.extend(self.load_route(path))
+        if energy is None:
+            energy = _total(a.get("totalEnergyBurned"), a.get("totalEnergyBurnedUnit", "kcal"),
+                            "kcal")
         return Workout(
             activity=a.get("workoutActivityType", ""), start_ts=start, end_ts=end,
             utc_offset_min=offset, source=self.source, duration_s=duration,
             distance_km=distance, energy_kcal=energy, stats=self.stats, events=self.events,
-            route=route,
+            route=self.route,
         )
 
 
@@ -192,6 +204,8 @@ def parse_gpx(stream: BinaryIO, name: str, dates: DateTables) -> tuple[list[Poin
             point = _point(current, dates)
             if point is not None:
                 points.append(point)
+                if len(points) >= MAX_ROUTE_POINTS:
+                    raise _Enough
             current.clear()
 
     parser = new_parser()
@@ -204,9 +218,15 @@ def parse_gpx(stream: BinaryIO, name: str, dates: DateTables) -> tuple[list[Poin
         parser.Parse(b"", True)
     except UnsafeXML:
         raise
+    except _Enough:
+        return points, f"{name} has more than {MAX_ROUTE_POINTS:,} points; the rest were skipped"
     except Exception as exc:
         return points, f"{name} could not be read to the end ({exc})"
     return points, None
+
+
+class _Enough(Exception):
+    """Stops a GPX parse at MAX_ROUTE_POINTS."""
 
 
 def _point(p: dict[str, str], dates: DateTables) -> Point | None:
