@@ -225,7 +225,3 @@ def _category(rows: RawRows, priority: dict[int, int], width: int) -> Rollup:
         source_id=_top_source(key, src, minutes, groups),
     )
 
-
-def local_day(ts: int, offset_min: int) -> int:
-    """Local-midnight epoch (wall clock) of the day containing a UTC instant."""
-    return (ts + offset_min * 60) // DAY * DAY
