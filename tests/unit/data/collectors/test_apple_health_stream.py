@@ -6,10 +6,8 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
-import time
 import tracemalloc
 import xml.etree.ElementTree as ET
-import xml.parsers.expat as expat
 from datetime import datetime
 from pathlib import Path
 
@@ -119,31 +117,3 @@ def test_warnings_are_capped_and_counted(tmp_path: Path) -> None:
     assert report.types["HKQuantityTypeIdentifierHeartRate"].not_understood == 150
 
 
-def floor_seconds(path: Path) -> float:
-    """CPU time of expat over the same bytes with an empty handler: the speed limit."""
-    started = time.process_time()
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartElementHandler = lambda name, attrs: None
-    with path.open("rb") as stream:
-        while chunk := stream.read(2**18):
-            parser.Parse(chunk, False)
-    parser.Parse(b"", True)
-    return time.process_time() - started
-
-
-def parse_seconds(path: Path) -> float:
-    started = time.process_time()
-    with open_export(path) as source:
-        for _ in parse(source, Report()):
-            pass
-    return time.process_time() - started
-
-
-def test_parse_runs_close_to_a_bare_expat_pass(generated_xml: Generated) -> None:
-    """A loose guard against regressions (per-record strptime, ElementTree, catalogue
-    lookups): the measured ratio on a quiet machine is ~0.7 (see the module docstring of
-    data.collectors.apple_health); shared CI machines are noisy, hence the margin."""
-    floor = min(floor_seconds(generated_xml.path) for _ in range(5))
-    ours = min(parse_seconds(generated_xml.path) for _ in range(5))
-    assert floor / ours > 0.4, f"parse {ours:.3f}s vs bare expat {floor:.3f}s"
