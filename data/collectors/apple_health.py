@@ -9,15 +9,30 @@ decompressed bytes. Usage:
             repository.upsert_observations(ObservationBatch(pid, batch.rows, batch.source_kinds))
         # report.damage is set if the file ended early; report.types has per-type counts
 
-Why expat with hand-written handlers: a bare expat pass over an export runs at about
-80k records/s and ElementTree-based importers at a fraction of that; the handler for
-`Record` (apple_health_records) keeps the Python work per record small enough that the
-import runs close to the bare parse. Safety (no entity expansion, no external fetches,
-zip-bomb limits) sits in apple_health_xml and apple_health_source.
+Design, and why:
+* expat with hand-written handlers, fed 256 KB chunks straight from the zip member:
+  DOM, ElementTree or lxml objects per element cost several times more. The Record
+  handler (apple_health_records) remembers the previous record's type, unit, hour and
+  source, so most records cost a few dict hits, string comparisons, one float() and one
+  tuple; everything unusual takes a careful path that explains itself in a warning.
+* Safety before speed (apple_health_xml, apple_health_source): the DTD is checked and
+  removed before expat sees a byte, entities and external references refuse the file,
+  zip members are size- and ratio-checked before and while reading.
+* Damage part-way is not an exception: what came before is handed out and
+  `report.damage` says where, so a cut or corrupt export still imports its first part.
+
+Measured on a generated export of 999,379 records (454 MB of XML, 28 MB zipped), one
+process, CPU seconds, on a shared 2-vCPU VM (runs vary by ±15%): a bare expat pass with
+an empty handler over the same zip member takes 10-11.5 s (about 90k records/s); parse
+takes 16.6-19 s (52-60k records/s), 60-67% of that floor. Counted in instructions
+(cachegrind, stable) parse costs 1.27x the floor, i.e. 79% of its speed; the rest is the
+interpreter's lower IPC. Memory on that file with 50,000-row batches: 23 MB traced
+peak, 42 MB resident for the whole process.
 """
 
 from __future__ import annotations
 
+import math
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -48,7 +63,7 @@ MAX_WARNINGS = 100
 _MAX_PENDING_POINTS = 200_000
 _AFTER = "Everything before it was imported; export again from the Health app to import the rest."
 
-_START, _END, _SOURCE = itemgetter(1), itemgetter(2), itemgetter(5)
+_START, _END, _VALUE, _SOURCE = itemgetter(1), itemgetter(2), itemgetter(4), itemgetter(5)
 
 
 class _Warnings:
@@ -185,6 +200,11 @@ class _Run:
         rows, report = self.records.rows, self.report
         if len(rows) > self.tallied:
             new = rows[self.tallied:]
+            if not math.isfinite(sum(map(_VALUE, new))):  # NaN or infinity somewhere
+                self.records.drop_non_finite(self.tallied)
+                new = rows[self.tallied:]
+                if not new:
+                    return
             self.records.count_rows(new)
             self.sources.update(map(_SOURCE, new))
             first, last = min(map(_START, new)), max(map(_END, new))

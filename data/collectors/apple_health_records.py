@@ -35,6 +35,12 @@ BP_WINDOW = 10_000
 _DEVICE_RETRIES = 1_000
 _UNKNOWN_SOURCE = "Unknown source"
 _UNKNOWN = object()  # memo marker: a type the catalogue does not import
+
+
+class _NewSource(Exception):
+    """Sends a record of a source not yet registered down the careful path."""
+
+
 # Distinct unknown type names tallied one by one; the rest share one entry.
 _MAX_TYPES = 10_000
 _MORE = "(other types)"
@@ -84,6 +90,20 @@ class RecordCollector:
         """Tally rows once produced (the parse loop calls this per chunk)."""
         self.by_code.update(map(_CODE, rows))
 
+    def drop_non_finite(self, start: int) -> None:
+        """Remove rows from `start` on whose value is NaN or infinite (the caller found
+        some in its per-chunk sum); each is counted and reported like any bad value."""
+        kept = []
+        for row in self.rows[start:]:
+            if math.isfinite(row[4]):
+                kept.append(row)
+                continue
+            typ = _SINGLE_TYPE.get(row[0], row[0])
+            self.bad[typ] += 1
+            self._warn(f"a {typ} record in the lines before this one has a value that is not "
+                       f"a finite number ({row[4]}); it was skipped")
+        self.rows[start:] = kept
+
     def take(self, size: int) -> list[Row]:
         """The first `size` rows; the buffer continues with the rest.
 
@@ -116,15 +136,13 @@ class RecordCollector:
         self._rebind = rebind
         unknown = self.unknown
         types = self.types
-        hours, clock, offsets = self.dates.hours, self.dates.clock, self.dates.offsets
+        hours, clock_offsets = self.dates.hours, self.dates.clock_offsets
         settled = self._settled
         careful = self._careful
-        get_other = others.get
         never = "\0"  # a prefix no date has
         l_typ: str | None = never
         l_unit: str | None = never
         l_entry: Any = None
-        l_off_text, l_off = never, 0  # offset text and minutes
         # The local hour as a string range: `l_hour <= s < l_hour_end` means s starts
         # with l_hour (two str comparisons, cheaper than str.startswith's argument parsing).
         l_hour, l_hour_end, l_hour_ts = never, never, 0
@@ -133,12 +151,11 @@ class RecordCollector:
         l_src = never
 
         def start(name: str, a: Attrs) -> None:
-            nonlocal l_typ, l_unit, l_entry, l_off_text, l_off, l_hour, l_hour_end, l_hour_ts
+            nonlocal l_typ, l_unit, l_entry, l_hour, l_hour_end, l_hour_ts
             nonlocal l_start, l_start_ts, l_start_off, l_end, l_end_ts, l_src
             if name != "Record":
-                handler = get_other(name)
-                if handler is not None:
-                    handler(a)
+                if name in others:  # MetadataEntry, the commonest, is not
+                    others[name](a)
                 return
             try:
                 typ = a["type"]
@@ -150,50 +167,42 @@ class RecordCollector:
                 if l_entry is _UNKNOWN:
                     unknown[typ if typ in unknown or len(unknown) < _MAX_TYPES else _MORE] += 1
                     return
-                code, parse, special = l_entry
+                code, parse = l_entry  # a special (3-item) entry raises here: careful path
                 s = a["startDate"]
                 if s != l_start:
-                    if len(s) != 25:
-                        raise ValueError(s)
-                    if not s.endswith(l_off_text):
-                        text = s[20:]
-                        off = offsets[text]
-                        l_off_text, l_off, l_hour, l_hour_end = text, off, never, never
+                    # No length check needed: every clock_offsets key is 11 characters,
+                    # so a hit means s has the 25 of "YYYY-MM-DD HH:MM:SS +HHMM".
                     if not l_hour <= s < l_hour_end:
                         text = s[:13]
-                        hour = hours[text] - l_off * 60
+                        hour = hours[text]
                         l_hour, l_hour_end, l_hour_ts = text, text + "\x7f", hour
-                    l_start_ts = l_hour_ts + clock[s[14:19]]
-                    l_start, l_start_off = s, l_off
+                    shift, off = clock_offsets[s[14:]]
+                    l_start, l_start_ts, l_start_off = s, l_hour_ts + shift, off
                 st = l_start_ts
                 e = a["endDate"]
                 if e == s:
                     et = st
                 elif e == l_end:
                     et = l_end_ts
-                else:
-                    if len(e) != 25:
+                    if et < st:
                         raise ValueError(e)
-                    if not e.endswith(l_off_text):
-                        text = e[20:]
-                        off = offsets[text]
-                        l_off_text, l_off, l_hour, l_hour_end = text, off, never, never
+                else:
                     if not l_hour <= e < l_hour_end:
                         text = e[:13]
-                        hour = hours[text] - l_off * 60
+                        hour = hours[text]
                         l_hour, l_hour_end, l_hour_ts = text, text + "\x7f", hour
-                    et = l_hour_ts + clock[e[14:19]]
+                    et = l_hour_ts + clock_offsets[e[14:]][0]
                     l_end, l_end_ts = e, et
+                    if et < st:
+                        raise ValueError(e)
                 v = parse(a["value"])
                 src = a["sourceName"]
                 if src != l_src:
                     if src not in settled:
-                        careful(a)
-                        return
+                        raise _NewSource
                     l_src = src
-                if special or et < st or v - v:
-                    careful(a)
-                    return
+                # Values that are NaN or infinite are rare enough to be caught per chunk
+                # (`drop_non_finite`), not tested here on every record.
                 # l_src, not src: rows of a source share one string object
                 append((code, st, et, l_start_off, v, l_src))
             except Exception:  # any oddity takes the careful path, which explains itself
@@ -242,7 +251,7 @@ class RecordCollector:
                 self._warn(f"{typ} in unit {unit!r} cannot be converted; records of this "
                            "type in this unit were skipped")
             return
-        code, parse, special = entry
+        code, parse = entry[0], entry[1]
         try:
             start, offset = self.dates.utc(a.get("startDate", ""))
             end, _ = self.dates.utc(a.get("endDate", ""))
@@ -264,7 +273,7 @@ class RecordCollector:
         if code in BP_CODES and self._duplicate((code, start, source, value)):
             self.skipped[typ] += 1
             return
-        if special and code not in _SINGLE_TYPE:
+        if len(entry) == 3 and code not in _SINGLE_TYPE:
             self.by_type[typ] += 1
         self.rows.append((code, start, end, offset, value, source))
 

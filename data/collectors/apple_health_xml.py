@@ -41,6 +41,7 @@ _DOCTYPE_BODY = re.compile(rb"[\[>]")
 _EXTERNAL = re.compile(rb"\b(?:SYSTEM|PUBLIC)\b")
 _ENTITY = re.compile(rb"<!ENTITY[^>]{0,60}")
 _TAG = re.compile(rb"<([^\s/>!?]+)")
+_STATISTICS = b"<WorkoutStatistics"
 _STATISTICS_TAG = re.compile(rb"<WorkoutStatistics\b[^>]*>")
 _ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"[^"]*"|'[^']*')""")
 # Longest tail of a chunk held back for the next one (a tag is a few hundred bytes).
@@ -173,7 +174,7 @@ def chunks(
     of line breaks in the chunk before the first one (the caller knows where it starts);
     `on_repair` likewise for repeated WorkoutStatistics attributes that were dropped.
     """
-    data, carry = prolog.data, b""
+    data, carry, eof = prolog.data, b"", False
     while data or carry:
         if carry:  # a tag held back from the previous chunk goes first
             data, carry = carry + data, b""
@@ -183,17 +184,22 @@ def chunks(
                 first = _CONTROL_AT.search(data).start()  # type: ignore[union-attr]
                 on_control(len(data) - len(clean), data.count(b"\n", 0, first))
             data = clean
-        if b"<W" in data:
-            # A workout tag cut by the chunk end waits for the rest, so it can be repaired.
-            cut = data.rfind(b">") + 1
+        # A workout tag cut by the chunk end waits for the rest, so it can be repaired.
+        # (Searching the short tail, not the chunk: a scan of every chunk for "<W" would
+        # cost more than all the other byte handling together.)
+        cut = data.rfind(b">") + 1
+        if not eof and len(data) - cut < _HOLD:
             tail = data[cut:]
-            if (b"<W" in tail or tail.endswith(b"<")) and len(tail) < _HOLD:
+            if b"<W" in tail or tail.endswith(b"<"):
                 data, carry = data[:cut], tail
-            if b"<WorkoutStatistics" in data:
-                data = _repair(data, on_repair)
+        if _STATISTICS in data:
+            data = _repair(data, on_repair)
         if data:
             yield data
+        if eof:
+            break
         data = stream.read(chunk or CHUNK)
+        eof = not data
 
 
 def _repair(data: bytes, on_repair: Callable[[int, int], None] | None) -> bytes:
@@ -203,26 +209,31 @@ def _repair(data: bytes, on_repair: Callable[[int, int], None] | None) -> bytes:
     stops the whole file at a repeated attribute. The copy's line breaks are kept, so
     line numbers do not move.
     """
-    dropped = [0, -1]  # count, offset of the first
-
-    def tag(match: re.Match[bytes]) -> bytes:
-        names: set[bytes] = set()
-
-        def attribute(found: re.Match[bytes]) -> bytes:
-            if found.group(1) not in names:
-                names.add(found.group(1))
-                return found.group()
-            dropped[0] += 1
-            if dropped[1] < 0:
-                dropped[1] = match.start()
-            return b" " + b"\n" * found.group().count(b"\n")
-
-        return _ATTRIBUTE.sub(attribute, match.group())
-
-    repaired = _STATISTICS_TAG.sub(tag, data)
-    if dropped[0] and on_repair is not None:
-        on_repair(dropped[0], data.count(b"\n", 0, dropped[1]))
-    return repaired
+    parts, done, dropped, first = [], 0, 0, -1
+    at = data.find(_STATISTICS)
+    while at >= 0:
+        tag = _STATISTICS_TAG.match(data, at)
+        if tag is not None:
+            text, names, pieces, pos = tag.group(), set(), [], 0
+            for found in _ATTRIBUTE.finditer(text):
+                pieces.append(text[pos:found.start()])
+                if found.group(1) in names:
+                    dropped += 1
+                    first = at if first < 0 else first
+                    pieces.append(b" " + b"\n" * found.group().count(b"\n"))
+                else:
+                    names.add(found.group(1))
+                    pieces.append(found.group())
+                pos = found.end()
+            if len(pieces) // 2 != len(names):
+                parts += (data[done:at], *pieces, text[pos:])
+                done = tag.end()
+        at = data.find(_STATISTICS, at + 1)
+    if not dropped:
+        return data
+    if on_repair is not None:
+        on_repair(dropped, data.count(b"\n", 0, first))
+    return b"".join([*parts, data[done:]])
 
 
 def _refuse_external(*_args: object) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,7 +165,3 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     """The iOS 16 export: version 12, unterminated ATTLISTs, a vertical tab in a name."""
     path = tmp_path_factory.mktemp("broken") / "export.zip"
     return Generated(path, generate_export(path, 8_000, seed=5, broken_dtd=True))
-
-
-def lines_of(data: bytes) -> Iterator[bytes]:
-    yield from data.split(b"\n")

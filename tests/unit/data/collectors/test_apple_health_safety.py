@@ -307,3 +307,15 @@ def test_a_missing_route_is_a_warning(tmp_path: Path) -> None:
     assert parsed.report.warnings == [
         "line 19: the workout route /workout-routes/route_2019-06-11_3.00pm.gpx is not in the "
         "export"]
+
+
+@pytest.mark.parametrize("cut_after", [b"<Workout ", b"<WorkoutStatistics type=", b"<"])
+def test_a_file_cut_inside_a_workout_tag_ends_with_damage(tmp_path: Path,
+                                                          cut_after: bytes) -> None:
+    data = write_export(tmp_path / "full.xml", BODY * 3 + WORKOUT).read_bytes()
+    at = data.index(cut_after, data.index(b"<Workout ")) + len(cut_after)
+    (tmp_path / "cut.xml").write_bytes(data[:at])
+    parsed = run(tmp_path / "cut.xml")
+    assert len(parsed.rows) == 3 and parsed.workouts == []
+    assert parsed.report.damage is not None
+    assert parsed.report.damage.message.startswith("The file ends early at line ")
