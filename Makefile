@@ -7,6 +7,11 @@
 #   poetry export -f requirements.txt --without-hashes --extras dev -o requirements.lock
 # (Poetry reads per-release metadata from the index's JSON API; where an index mirror serves
 # only the simple API, `poetry lock` reports "Package X (version) not found".)
+# On such a machine run `python3 tools/relock.py` instead: it installs the pinned Poetry into
+# a throwaway venv under /tmp, lets it read release data from the simple JSON pages and the
+# wheels themselves, then runs the two commands above and `poetry check --lock`. Existing pins
+# are kept (no --regenerate). `python3 tools/relock.py --check` only verifies. Then
+# `$(BIN)/pip install -r requirements.lock`.
 
 PYTHON ?= python3
 VENV := .venv
