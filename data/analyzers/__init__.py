@@ -1,0 +1,1 @@
+"""Pure clinical statistics over numpy arrays; see `data.analyzers.clinical`."""
