@@ -77,6 +77,8 @@ class BaselineComparison:
     base_sd: float
     base_n: int
     deviation_sd: float
+    recent_days: int = 7
+    window_days: int = 90
 
 
 def personal_baseline(
@@ -116,5 +118,6 @@ def personal_baseline(
     return BaselineComparison(
         recent_mean=recent_mean, recent_n=int(recent.size), base_median=median,
         base_q25=q25, base_q75=q75, base_mean=base_mean, base_sd=base_sd,
-        base_n=int(base.size), deviation_sd=deviation,
+        base_n=int(base.size), deviation_sd=deviation, recent_days=recent_days,
+        window_days=window_days,
     )

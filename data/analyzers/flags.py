@@ -127,9 +127,10 @@ def triage_flags(
             and rhr.recent_mean - rhr.base_mean >= RHR_MIN_RISE_BPM):
         flags.append(Flag(
             "rhr_rise", MEDIUM, "Resting heart rate rising",
-            f"7-day mean resting heart rate {rhr.recent_mean:.0f} bpm is "
+            f"{rhr.recent_days}-day mean resting heart rate {rhr.recent_mean:.0f} bpm is "
             f"{rhr.recent_mean - rhr.base_mean:.0f} bpm ({rhr.deviation_sd:.1f} SD) above "
-            f"the 90-day baseline of {rhr.base_mean:.0f} bpm.", "rapid_change"))
+            f"the {rhr.window_days}-day baseline mean of {rhr.base_mean:.0f} bpm (SD "
+            f"{rhr.base_sd:.1f} bpm).", "rapid_change"))
 
     if _ok(weight_change_kg_7d) and weight_change_kg_7d > WEIGHT_GAIN_7D_KG:
         flags.append(Flag(
@@ -150,7 +151,7 @@ def triage_flags(
     if _ok(spo2_min_7d) and spo2_min_7d < SPO2_MEDIUM_BELOW:
         flags.append(Flag(
             "spo2_low", HIGH if spo2_min_7d < SPO2_HIGH_BELOW else MEDIUM, "Low SpO2",
-            f"Lowest SpO2 in 7 days was {spo2_min_7d:.0f}% (below "
+            f"Lowest SpO2 in 7 days was {round(spo2_min_7d, 1):g}% (below "
             f"{SPO2_MEDIUM_BELOW:.0f}%); confirm with a fingertip oximeter.", "out_of_range"))
 
     if tir is not None and tir.n > 0:

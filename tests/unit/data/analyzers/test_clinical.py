@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from data.analyzers.clinical import (
+    BaselineComparison,
+    Flag,
     agp,
     baseline_band,
     bp_categories,
@@ -20,7 +22,9 @@ from data.analyzers.clinical import (
     gmi,
     nightly,
     personal_baseline,
+    severity_rank,
     time_in_ranges,
+    triage_flags,
     weekday_hour,
     weight_trend,
 )
@@ -332,3 +336,127 @@ def test_weekday_hour_known_dates():
     assert count[0, 10] == 2 and count.sum() == 4
     with pytest.raises(ValueError):
         weekday_hour(t, v, how="median")
+
+
+# --- Triage flags ------------------------------------------------------------------------
+
+def codes(**kwargs) -> dict[str, int]:
+    return {f.code: f.severity for f in triage_flags(**kwargs)}
+
+
+def rhr(recent: float, base_mean: float, base_sd: float, recent_n: int = 7):
+    return BaselineComparison(
+        recent_mean=recent, recent_n=recent_n, base_median=base_mean, base_q25=base_mean - 1,
+        base_q75=base_mean + 1, base_mean=base_mean, base_sd=base_sd, base_n=80,
+        deviation_sd=(recent - base_mean) / base_sd)
+
+
+def test_no_data_no_flags():
+    assert triage_flags() == []
+    nan = float("nan")
+    assert triage_flags(days_without_data=nan, latest_bp=(nan, 90), spo2_min_7d=nan,
+                        weight_change_kg_7d=nan) == []
+    assert severity_rank([]) == 0
+
+
+@pytest.mark.parametrize(("days", "want"), [(2.9, {}), (3, {"missing_data": 1}),
+                                            (6.9, {"missing_data": 1}),
+                                            (7, {"missing_data": 3})])
+def test_missing_data(days, want):
+    assert codes(days_without_data=days) == want
+
+
+@pytest.mark.parametrize(
+    ("latest", "mean7", "want"),
+    [((139, 89), None, {}),                      # stage 1
+     ((140, 70), None, {"bp_stage_2": 2}),       # systolic 140: stage 2
+     ((120, 90), None, {"bp_stage_2": 2}),       # diastolic 90: stage 2
+     ((180, 120), None, {"bp_stage_2": 2}),      # 180/120 is still stage 2
+     ((181, 80), None, {"bp_crisis": 3}),
+     ((120, 121), None, {"bp_crisis": 3}),
+     (None, (142, 85), {"bp_stage_2": 2}),
+     ((130, 80), (138, 88), {}),
+     ((185, 100), (150, 95), {"bp_crisis": 3})],  # one flag, the worse category
+)
+def test_bp_flags(latest, mean7, want):
+    assert codes(latest_bp=latest, bp_mean_7d=mean7) == want
+
+
+def test_bp_flag_detail_has_numbers_and_units():
+    (flag,) = triage_flags(latest_bp=(185, 100), bp_mean_7d=(150, 95))
+    assert "185/100 mmHg" in flag.detail and "150/95 mmHg" in flag.detail
+    assert "Hypertensive crisis" in flag.detail and flag.kind == "out_of_range"
+
+
+def test_resting_heart_rate_rise():
+    # Baseline 60 ± 3 bpm: 66 is exactly 2 SD (and 6 bpm) → flag; 65.9 is below 2 SD.
+    assert codes(rhr=rhr(66, 60, 3)) == {"rhr_rise": 2}
+    assert codes(rhr=rhr(65.9, 60, 3)) == {}
+    # A fall is not flagged; 2 SD of a very steady baseline (SD 1) but only 4 bpm → no flag.
+    assert codes(rhr=rhr(50, 60, 3)) == {}
+    assert codes(rhr=rhr(64, 60, 1)) == {}
+    # Only 2 recent days: too thin a week.
+    assert codes(rhr=rhr(70, 60, 3, recent_n=2)) == {}
+    nan = float("nan")
+    empty = BaselineComparison(70, 7, nan, nan, nan, nan, nan, 3, nan)
+    assert codes(rhr=empty) == {}
+    (flag,) = triage_flags(rhr=rhr(66, 60, 3))
+    assert "7-day mean resting heart rate 66 bpm is 6 bpm (2.0 SD)" in flag.detail
+    assert "90-day baseline mean of 60 bpm (SD 3.0 bpm)" in flag.detail
+
+
+def test_weight_flags():
+    assert codes(weight_change_kg_7d=2.0) == {}
+    assert codes(weight_change_kg_7d=2.1) == {"weight_gain_7d": 2}
+    assert codes(weight_change_kg_7d=-3.0) == {}
+    # 30 days, current weight 84 after +4 kg: 4 / 80 = 5.0% → not more than 5%.
+    assert codes(weight_change_kg_30d=4.0, weight_kg=84.0) == {}
+    # +4.1 kg to 84.1: 4.1 / 80 = 5.125% → flag.
+    assert codes(weight_change_kg_30d=4.1, weight_kg=84.1) == {"weight_change_30d": 2}
+    # −4.1 kg to 75.9: 4.1 / 80 = 5.125% loss → flag.
+    (flag,) = triage_flags(weight_change_kg_30d=-4.1, weight_kg=75.9)
+    assert flag.code == "weight_change_30d" and "down 4.1 kg (5.1%)" in flag.detail
+    # Without the weight, kg cannot become percent: no flag rather than a guess.
+    assert codes(weight_change_kg_30d=10.0) == {}
+
+
+@pytest.mark.parametrize(("spo2", "want"), [(90, {}), (89.9, {"spo2_low": 2}),
+                                            (88, {"spo2_low": 2}),
+                                            (87.9, {"spo2_low": 3})])
+def test_spo2_flags(spo2, want):
+    assert codes(spo2_min_7d=spo2) == want
+
+
+def test_spo2_detail_keeps_the_decimal():
+    (flag,) = triage_flags(spo2_min_7d=87.6)
+    assert "was 87.6% (below 90%)" in flag.detail
+
+
+def test_glucose_flags():
+    def tir(*groups):  # (value, count) pairs, 100 readings in all
+        return time_in_ranges(np.concatenate([np.full(n, v, dtype=float) for v, n in groups]))
+
+    # 1% below 54 → high; the below-70 rule is then folded into its detail.
+    assert codes(tir=tir((40, 1), (100, 99))) == {"glucose_very_low": 3}
+    assert codes(tir=tir((60, 1), (100, 99))) == {}
+    # 4% below 70 (none below 54) → medium; 3% → nothing.
+    assert codes(tir=tir((60, 4), (100, 96))) == {"glucose_low": 2}
+    assert codes(tir=tir((60, 3), (100, 97))) == {}
+    # In range: 71% → fine; 70% → low; 50% → low; 49% → medium.
+    assert codes(tir=tir((100, 71), (200, 29))) == {}
+    assert codes(tir=tir((100, 70), (200, 30))) == {"glucose_tir": 1}
+    assert codes(tir=tir((100, 50), (200, 50))) == {"glucose_tir": 1}
+    assert codes(tir=tir((100, 49), (300, 51))) == {"glucose_tir": 2}
+    assert codes(tir=time_in_ranges(np.array([]))) == {}
+    (flag,) = triage_flags(tir=tir((100, 49), (300, 51)))
+    assert "49.0% of 100 readings in 70–180 mg/dL" in flag.detail
+    assert "51.0% above 250 mg/dL" in flag.detail
+
+
+def test_flags_sorted_by_severity_then_code():
+    flags = triage_flags(days_without_data=4, latest_bp=(150, 95), spo2_min_7d=85,
+                         weight_change_kg_7d=2.5)
+    assert [(f.severity, f.code) for f in flags] == [
+        (3, "spo2_low"), (2, "bp_stage_2"), (2, "weight_gain_7d"), (1, "missing_data")]
+    assert severity_rank(flags) == 3
+    assert severity_rank([Flag("x", 1, "X", "")]) == 1
