@@ -9,7 +9,7 @@ HOUR_S = 3_600
 
 
 def as_float(values: np.ndarray | list[float]) -> np.ndarray:
-    """A 1-D float64 copy-free view of `values` (lists and int arrays are converted)."""
+    """`values` as a 1-D float64 array (no copy when it already is one)."""
     return np.asarray(values, dtype=np.float64).reshape(-1)
 
 

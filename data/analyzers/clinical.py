@@ -23,7 +23,7 @@ What is computed, and on whose authority
   AHA scientific statement on BP measurement, Hypertension 2019;73:e35–e66; Stergiou et
   al., 2021 ESH practice guidelines for office and out-of-office BP measurement,
   J Hypertens 2021;39:1293–1302).
-- Weight: a trailing 7-day mean, which smooths day-to-day fluid swings of 1–2 kg.
+- Weight: a trailing 7-day mean, which smooths day-to-day swings from fluid and meals.
 - Nightly SpO2 and the weekday × hour matrix are plain groupings, no thresholds.
 - Triage flags (`data.analyzers.flags`): thresholds and their sources live there.
 
