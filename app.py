@@ -19,6 +19,7 @@ from flask_caching import Cache
 from flask_login import current_user
 
 from api.imports import blueprint as imports_blueprint
+from api.reports import blueprint as reports_blueprint
 from api.v1 import blueprint as api_blueprint
 from auth import guard, login
 from callbacks import register_all
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     guard.init_app(server)
     server.register_blueprint(api_blueprint)
     server.register_blueprint(imports_blueprint)
+    server.register_blueprint(reports_blueprint)
     server.before_request(_send_clinicians_to_their_list)
 
     manager, celery_app = _background_manager(settings)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import math
+from datetime import date
+
 from flask import Blueprint, Response, jsonify, request
 
 from auth.principal import current_principal, repository
-from data import catalog
+from components.clinical_stats import (
+    Stat,
+    bp_stats,
+    glucose_stats,
+    heart_stats,
+    sleep_stats,
+    spo2_stats,
+    steps_stats,
+    weight_stats,
+)
+from data import catalog, panels
 from data.export import to_csv, to_json
+from data.panels import panel_window, range_label
 from data.queries import SeriesQuery
 from data.timeparse import parse_instant
 
@@ -43,3 +57,46 @@ def series(patient_id: int):
     if args.get("format") == "csv":
         return Response(to_csv(result), mimetype="text/csv")
     return Response(to_json(result), mimetype="application/json")
+
+
+@blueprint.get("/patients/<int:patient_id>/clinical")
+def clinical(patient_id: int):
+    """The statistics of every clinical panel for whole local days: ?start=&end= (YYYY-MM-DD,
+    both included; default the last 90 days), as the patient page and the report show them."""
+    principal = current_principal()
+    repo = repository()
+    patient = repo.patient(principal, patient_id)
+    start, end = request.args.get("start"), request.args.get("end")
+    try:
+        if bool(start) != bool(end):
+            raise ValueError("give both start and end, or neither")
+        for value in (start, end):
+            if value:
+                date.fromisoformat(value)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    window = panel_window(patient_id, patient.timezone, "custom" if start else "90d", start, end)
+    groups = {
+        "blood_pressure": bp_stats(panels.blood_pressure(repo, principal, window)),
+        "weight": weight_stats(panels.weight(repo, principal, window)),
+        "heart": heart_stats(panels.heart(repo, principal, window)),
+        "activity": steps_stats(panels.steps(repo, principal, window)),
+        "sleep": sleep_stats(panels.sleep(repo, principal, window)),
+        "spo2": spo2_stats(panels.spo2(repo, principal, window)),
+        "glucose": glucose_stats(panels.glucose(repo, principal, window)),
+    }
+    return jsonify(
+        patient_id=patient_id, timezone=patient.timezone, range=range_label(window),
+        start_utc=window.start, end_utc=window.end,
+        panels={name: [_stat_json(s) for s in stats] for name, stats in groups.items()},
+    )
+
+
+def _stat_json(stat: Stat) -> dict:
+    value = stat.value
+    if isinstance(value, list):
+        value = [None if v is None or not math.isfinite(v) else v for v in value]
+    elif value is not None and not math.isfinite(value):
+        value = None
+    return {"key": stat.key, "label": stat.label, "text": stat.text, "detail": stat.detail,
+            "value": value}

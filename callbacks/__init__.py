@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Dash
 
-from callbacks import explorer, jobs, overview, patients, sources
+from callbacks import clinical, explorer, jobs, notes, overview, patients, report, sources
 from settings import Settings
 
 
@@ -15,3 +15,6 @@ def register_all(app: Dash, settings: Settings) -> None:
     patients.register(app)
     jobs.register(app, settings)
     sources.register(app)
+    clinical.register(app)
+    notes.register(app)
+    report.register(app, settings)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from components.cards import kpi_card, kpi_row
-from components.figures import bp_figure, series_figure
-from components.sleep import sleep_figure
 from dash import MATCH, Dash, Input, Output, State, html
 
 from auth.principal import current_principal, repository
 from callbacks.common import DAY, age, window
 from components import ids
+from components.cards import kpi_card, kpi_row
+from components.figures import bp_figure, series_figure
 from components.layouts import KPI_METRICS
+from components.sleep import sleep_figure
 from data import catalog
 from data.queries import SeriesQuery
 

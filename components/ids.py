@@ -44,3 +44,40 @@ JOB_CANCEL_IMPORT = "job-cancel-import"
 JOB_HISTORY = "job-history"
 PRIORITY_SAVE = "priority-save"
 PRIORITY_STATUS = "priority-status"
+
+# Clinical patient page
+CLIN_RANGE = "clin-range"
+CLIN_CUSTOM = "clin-custom-range"
+CLIN_RANGE_TEXT = "clin-range-text"
+CLIN_NOTES_VERSION = "clin-notes-version"
+CLIN_REVIEW_TEXT = "clin-review-text"
+CLIN_REVIEW_BUTTON = "clin-review-button"
+CLIN_NOTE_WHEN = "clin-note-when"
+CLIN_NOTE_TEXT = "clin-note-text"
+CLIN_NOTE_ADD = "clin-note-add"
+CLIN_NOTE_STATUS = "clin-note-status"
+CLIN_NOTE_LIST = "clin-note-list"
+CLIN_NIGHT = "clin-night"
+CLIN_HEATMAP_METRIC = "clin-heatmap-metric"
+CLIN_GLUCOSE_SECTION = "clin-glucose-section"
+REPORT_START = "report-start"
+REPORT_CANCEL = "report-cancel"
+REPORT_TOKEN = "report-token"
+REPORT_PROGRESS = "report-progress"
+REPORT_STATUS = "report-status"
+
+# Triage list
+TRIAGE_SORT = "triage-sort"
+TRIAGE_FILTER = "triage-filter"
+TRIAGE_PAGE = "triage-page"
+TRIAGE_COUNT = "triage-count"
+
+
+def clin_graph(name: str) -> str:
+    """A chart of the clinical patient page."""
+    return f"clin-graph-{name}"
+
+
+def clin_stats(panel: str) -> str:
+    """The statistics list of a clinical panel."""
+    return f"clin-stats-{panel}"

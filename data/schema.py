@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -205,4 +206,61 @@ api_keys = Table(
     Column("created_ts", BigInteger, nullable=False),
     Column("last_used_ts", BigInteger),
     Column("revoked_ts", BigInteger),
+)
+
+# --- Clinical review ------------------------------------------------------------------------
+
+# A note at a moment of the patient's timeline ("started amlodipine 5 mg"): a marker on charts.
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("at_ts", BigInteger, nullable=False),
+    Column("utc_offset_min", SmallInteger, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_ts", BigInteger, nullable=False),
+    Index("ix_notes_patient", "patient_id", "at_ts"),
+)
+
+# Every "mark reviewed"; the list shows the newest per patient.
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"), nullable=False),
+    Column("reviewer_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("reviewed_ts", BigInteger, nullable=False),
+    Index("ix_reviews_patient", "patient_id", "reviewed_ts"),
+)
+
+# The triage figures of one patient as of their latest data, recomputed from the rollups
+# when the patient's data version moves on (so the clinic list reads one row per patient).
+patient_summaries = Table(
+    "patient_summaries",
+    metadata,
+    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("computed_ts", BigInteger, nullable=False),
+    Column("last_data_ts", BigInteger),
+    Column("severity", SmallInteger, nullable=False, default=0),
+    Column("stats", Text, nullable=False),
+)
+
+# A generated PDF report; stored in the database so any web process can serve what any
+# worker produced.
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"), nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_ts", BigInteger, nullable=False),
+    Column("start_ts", BigInteger, nullable=False),
+    Column("end_ts", BigInteger, nullable=False),
+    Column("pages", SmallInteger, nullable=False),
+    Column("pdf", LargeBinary, nullable=False),
+    Index("ix_reports_patient", "patient_id", "created_ts"),
 )

@@ -1,13 +1,13 @@
-"""The signed-in patient's own overview (clinicians are sent to their patient list)."""
+"""The signed-in patient's own page: the same clinical panels their clinicians see."""
 
 import dash
 
 from auth.principal import current_principal
-from components.layouts import overview
+from components.patient_page import clinical_page
 
 dash.register_page(__name__, path="/", title="Overview · HealthDash")
 
 
 def layout(**_query):
-    """Overview of the patient who is signed in."""
-    return overview(current_principal().patient_id)
+    """Clinical panels of the patient who is signed in (no review controls)."""
+    return clinical_page(current_principal().patient_id, clinician=False)
