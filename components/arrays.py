@@ -78,3 +78,14 @@ def rolling_mean(t: np.ndarray, value: np.ndarray, window_s: int, step_s: int) -
     full = (n > 0) & (t - t[0] >= window_s - step_s)
     mean[full] = (sums[end] - sums[start])[full] / n[full]
     return mean
+
+
+def typed_matrix(arr: np.ndarray, dtype: TypedDtype = "f8") -> TypedArray:
+    """A two-dimensional array (a heatmap's z) as a plotly.js typed array with its shape.
+
+    Rows first, as plotly.js reads `shape` "rows, columns"; NaN stays NaN, a blank cell.
+    """
+    data = np.asarray(arr)
+    if data.ndim != 2:
+        raise ValueError(f"a typed matrix is two-dimensional, got shape {data.shape}")
+    return {**typed(data.ravel(), dtype), "shape": f"{data.shape[0]}, {data.shape[1]}"}
