@@ -12,6 +12,7 @@ hypnogram and heatmap in `components.clinical_patterns`. All are importable from
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -164,7 +165,7 @@ def bp_category_figure(shares: Mapping[str, float], *, n: int) -> Figure:
     values = np.array([float(shares.get(c, 0.0)) for c in BP_CATEGORY_ORDER])
     if n <= 0 or not (np.nan_to_num(values) > 0).any():
         return empty_figure("No blood pressure readings in this range")
-    labels = [percent_label(v) for v in values]
+    labels = [html.escape(percent_label(v), quote=False) for v in values]
     bar: Figure = {
         "type": "bar", "orientation": "h", "name": "Share of readings",
         "y": list(BP_CATEGORY_ORDER), "x": typed(values, "f4"), "text": labels,
@@ -307,4 +308,5 @@ def steps_figure(
         _series("steps", day, steps, "day", source=source), catalog.get("steps"),
         rolling=None, notes=notes, uirevision=uirevision,
     )
+    figure["layout"]["yaxis"]["title"]["text"] = "Steps per day"
     return recaption(figure, f"{tz_text(tz)} · {STEPS_CAPTION}", date_title(tz))

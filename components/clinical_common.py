@@ -103,13 +103,18 @@ def plain_layout(x_title: str, y_title: str) -> Figure:
 
 
 def percent_label(share: float) -> str:
-    """A share as a reader wants it: "42%", "0.6%" for a small one, "<0.1%" for a trace."""
+    """A share as a reader wants it: "42%", "0.6%" for a small one, "<0.1%" for a trace.
+
+    Rounding never turns a share into 0% or 100% that is not: 99.7 reads ">99%".
+    """
     if not np.isfinite(share) or share <= 0:
         return "0%"
     if share < 0.1:
         return "<0.1%"
     if share < 1:
         return f"{share:.1f}%"
+    if 99.5 <= share < 100:
+        return ">99%"
     return f"{share:.0f}%"
 
 

@@ -64,6 +64,8 @@ def hypnogram_figure(
     unknown = set(codes.tolist()) - set(SLEEP_STAGES)
     if unknown:
         raise ValueError(f"unknown sleep stage codes: {sorted(unknown)}")
+    if codes.size == 0:
+        return empty_figure("No sleep recorded in this range")
     asleep = codes != IN_BED
     if not asleep.any():
         return empty_figure(f"No sleep stages recorded for {night_label}")

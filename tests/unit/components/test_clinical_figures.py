@@ -162,6 +162,8 @@ EMPTY: list[tuple[Callable[[], Figure], str]] = [
      "No glucose readings in this range"),
     (lambda: hypnogram_figure([MIDNIGHT], [MIDNIGHT + HOUR], [0], night_label="Fri 1 Mar", tz=TZ),
      "No sleep stages recorded for Fri 1 Mar"),
+    (lambda: hypnogram_figure([], [], [], night_label="no night", tz=TZ),
+     "No sleep recorded in this range"),
     (lambda: heatmap_figure(np.full((7, 24), np.nan), metric_code="heart_rate", how="mean",
                             tz=TZ), "No heart rate readings in this range"),
     (lambda: heatmap_figure(np.zeros((7, 24)), metric_code="spo2", how="count", tz=TZ),
@@ -202,7 +204,7 @@ def test_charts_with_times_state_the_time_zone(name: str) -> None:
      ("heart_rate", f"Date (local time, {TZ})", "Heart rate (bpm)"),
      ("baseline", f"Date (local time, {TZ})", "Resting heart rate (bpm)"),
      ("spo2", f"Date (local time, {TZ})", "SpO2 (%)"),
-     ("steps", f"Date (local time, {TZ})", "Steps"),
+     ("steps", f"Date (local time, {TZ})", "Steps per day"),
      ("agp", f"Time of day (hh:mm, {TZ})", "Glucose (mg/dL)"),
      ("tir", "4,032 glucose readings, ranges in mg/dL", "Time in range (% of readings)"),
      ("hypnogram", f"Local time (hh:mm, {TZ})", "Sleep stage"),
@@ -276,6 +278,8 @@ def test_bp_categories_in_guideline_order_with_percent_on_the_bars() -> None:
     assert bar["textposition"] == "outside"
     np.testing.assert_array_equal(decode(bar["x"]), [50, 30, 20, 0, 0])
     assert len(set(bar["marker"]["color"])) == len(BP_CATEGORY_ORDER)
+    tiny = bp_category_figure({"Normal": 99.95, "Elevated": 0.05}, n=2000)["data"][0]
+    assert tiny["text"][:3] == ["&gt;99%", "&lt;0.1%", "0%"]  # escaped: plotly reads tags
     assert bp_category()["layout"]["yaxis"]["autorange"] == "reversed"  # Normal on top
     assert any("40 readings" in text for text in texts(bp_category()))
 
