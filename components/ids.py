@@ -8,11 +8,6 @@ KPI_ROW = "kpi-row"
 LOCATION = "url"
 
 
-def trend(metric: str) -> dict[str, str]:
-    """A small trend chart on an overview page."""
-    return {"type": "trend-graph", "metric": metric}
-
-
 EXPLORER_PATIENT = "explorer-patient"
 EXPLORER_TITLE = "explorer-title"
 EXPLORER_GRAPH = "explorer-graph"

@@ -7,10 +7,6 @@ from dash import dcc, html
 
 from components import ids
 
-OVERVIEW_METRICS = (
-    "heart_rate", "resting_heart_rate", "hrv_sdnn", "steps", "sleep_stage", "body_mass",
-    "bp_systolic", "spo2",
-)
 KPI_METRICS = (
     "resting_heart_rate", "hrv_sdnn", "steps", "sleep_stage", "body_mass", "bp_systolic",
     "bp_diastolic", "spo2",
@@ -18,26 +14,6 @@ KPI_METRICS = (
 RANGES = (("24 h", "1d"), ("7 d", "7d"), ("30 d", "30d"), ("90 d", "90d"), ("1 y", "1y"),
           ("All", "all"), ("Custom", "custom"))
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
-
-
-def overview(patient_id: int | None, *, job_controls: bool = False) -> html.Div:
-    """KPI cards and trend charts of one patient; filled by callbacks keyed on the store."""
-    charts = [
-        dbc.Col(html.Section([
-            dcc.Loading(dcc.Graph(id=ids.trend(metric), config=GRAPH_CONFIG,
-                                  className="trend-graph", style={"height": "280px"})),
-        ], className="chart-card"), lg=6, xs=12)
-        for metric in OVERVIEW_METRICS
-    ]
-    return html.Div([
-        dcc.Store(id=ids.PATIENT_STORE, data=patient_id),
-        html.H1(id=ids.PATIENT_HEADER, children="Overview"),
-        html.P("Last 90 days. Times are the wall-clock time where the measurement was taken.",
-               className="muted"),
-        html.Div(id=ids.KPI_ROW, className="kpi-row"),
-        dbc.Row(charts, className="g-3"),
-        job_panel() if job_controls else None,
-    ])
 
 
 def job_panel() -> html.Section:

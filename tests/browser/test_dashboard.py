@@ -24,11 +24,18 @@ RESOLUTION = """() => {
 }"""
 
 
-def test_patient_sees_kpis_and_eight_charts_with_data(page, site):
+def test_patient_sees_kpis_and_the_clinical_charts_with_data(page, site):
     sign_in(page, site, seed.PATIENT_EMAIL)
     assert page.url == f"{site.url}/"
-    page.wait_for_function(DRAWN, arg=8)
-    assert page.evaluate(COUNT_DRAWN) == 8
+    # blood pressure, BP categories, weight, heart rate, resting HR, HRV, sleep, hypnogram,
+    # steps, SpO2 (the demo patient has no glucose: that panel stays hidden)
+    page.wait_for_function(DRAWN, arg=10)
+    page.wait_for_function("""() => {
+      const g = document.querySelector('#clin-graph-heatmap .js-plotly-plot');
+      return g && g.data && g.data.some(t => t.type === 'heatmap');
+    }""")
+    assert page.locator("#clin-glucose-section").is_hidden()
+    assert page.locator("#clin-review-button").count() == 0, "patients do not mark reviews"
     cards = page.locator(".kpi-card")
     assert cards.count() == 8
     assert "bpm" in cards.first.inner_text()

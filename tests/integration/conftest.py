@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
@@ -79,14 +78,16 @@ def header_callback(patient_id: int) -> dict:
     }
 
 
-def trend_callback(patient_id: int, metric: str = "heart_rate") -> dict:
-    """A trend chart callback (pattern-matching id), as the browser posts it."""
-    graph = {"metric": metric, "type": "trend-graph"}
+def panel_callback(patient_id: int, panel: str = "weight", range_key: str = "90d") -> dict:
+    """A clinical panel callback (stats and chart of one panel), as the browser posts it."""
     return {
-        "output": json.dumps({"metric": ["MATCH"], "type": "trend-graph"},
-                             separators=(",", ":")) + ".figure",
-        "outputs": {"id": graph, "property": "figure"},
-        "inputs": [{"id": graph, "property": "id", "value": graph}],
+        "output": f"..clin-stats-{panel}.children...clin-graph-{panel}.figure..",
+        "outputs": [{"id": f"clin-stats-{panel}", "property": "children"},
+                    {"id": f"clin-graph-{panel}", "property": "figure"}],
+        "inputs": [{"id": "clin-range", "property": "value", "value": range_key},
+                   {"id": "clin-custom-range", "property": "start_date", "value": None},
+                   {"id": "clin-custom-range", "property": "end_date", "value": None},
+                   {"id": "clin-notes-version", "property": "data", "value": 0}],
         "state": [{"id": "patient-store", "property": "data", "value": patient_id}],
         "changedPropIds": [],
     }

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.integration.conftest import PASSWORD, header_callback, login, trend_callback
+from tests.integration.conftest import PASSWORD, header_callback, login, panel_callback
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -56,17 +56,17 @@ def test_a_clinician_sees_their_patient_through_the_callbacks(client, world):
     header = client.post("/_dash-update-component", json=header_callback(world.patient_a))
     assert header.status_code == 200
     assert "Ada Lovelace-Example" in header.get_data(as_text=True)
-    trend = client.post("/_dash-update-component", json=trend_callback(world.patient_a))
+    trend = client.post("/_dash-update-component", json=panel_callback(world.patient_a))
     assert trend.status_code == 200
-    figure = trend.get_json()["response"]["{\"metric\":\"heart_rate\",\"type\":\"trend-graph\"}"]
-    assert figure["figure"]["data"], "the chart carries traces"
+    figure = trend.get_json()["response"]["clin-graph-weight"]["figure"]
+    assert figure["data"], "the chart carries traces"
 
 
 @pytest.mark.parametrize("who", ["doc.b@example.org", "ben@example.org", "admin@example.org"])
 def test_forged_callbacks_for_another_patient_get_403_and_no_data(client, world, who):
     login(client, who)
-    for payload in (header_callback(world.patient_a), trend_callback(world.patient_a),
-                    trend_callback(world.patient_a, "body_mass")):
+    for payload in (header_callback(world.patient_a), panel_callback(world.patient_a),
+                    panel_callback(world.patient_a, "steps")):
         response = client.post("/_dash-update-component", json=payload)
         assert response.status_code == 403
         text = response.get_data(as_text=True)
@@ -132,5 +132,5 @@ def test_the_app_serves_uncached_when_redis_is_down(tmp_path):
     client = world.app.server.test_client()
     login(client, "ada@example.org")
     for _ in range(2):
-        response = client.post("/_dash-update-component", json=trend_callback(world.patient_a))
+        response = client.post("/_dash-update-component", json=panel_callback(world.patient_a))
         assert response.status_code == 200
