@@ -7,14 +7,75 @@ without pulling in the parsing machinery.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
+
+import numpy as np
 
 __all__ = [
-    "ActivitySummary", "Batch", "ExportError", "ParseDamage", "Report", "Row", "TypeCount",
-    "Workout",
+    "ActivitySummary", "Batch", "ExportError", "ParseDamage", "Report", "Row", "RowColumns",
+    "TypeCount", "Workout",
 ]
 
 # (metric, start_ts, end_ts, utc_offset_min, value, source name): the repository's row.
 Row = tuple[str, int, int, int, float, str]
+_FIELDS = tuple(itemgetter(i) for i in range(6))
+
+
+class _Codes(dict):
+    """Name -> small integer, numbered in order of first sight."""
+
+    def __missing__(self, name: str) -> int:
+        self[name] = code = len(self)
+        return code
+
+
+@dataclass(frozen=True)
+class RowColumns:
+    """Rows as columns: what crosses from the parser process to the writer.
+
+    A list of 50,000 row tuples costs the writer more to unpickle, and to turn into
+    columns again, than storing them; numpy columns cross as a few flat buffers. Metric
+    and source are small integer codes into `metrics` and `sources`.
+    """
+
+    metrics: tuple[str, ...]
+    metric: np.ndarray  # int16 codes into `metrics`
+    start: np.ndarray  # int64
+    end: np.ndarray  # int64
+    offset: np.ndarray  # int64, minutes
+    value: np.ndarray  # float64
+    sources: tuple[str, ...]
+    source: np.ndarray  # int32 codes into `sources`
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    @classmethod
+    def from_rows(cls, rows: list[Row]) -> RowColumns:
+        """Columns of well-formed rows (the parser's; TypeError/ValueError otherwise)."""
+        n = len(rows)
+        metric_codes, source_codes = _Codes(), _Codes()
+        m, st, en, off, val, src = _FIELDS
+        metric = np.fromiter(map(metric_codes.__getitem__, map(m, rows)), np.int16, n)
+        source = np.fromiter(map(source_codes.__getitem__, map(src, rows)), np.int32, n)
+        return cls(
+            tuple(metric_codes), metric,
+            np.fromiter(map(st, rows), np.int64, n), np.fromiter(map(en, rows), np.int64, n),
+            np.fromiter(map(off, rows), np.int64, n), np.fromiter(map(val, rows), np.float64, n),
+            tuple(source_codes), source,
+        )
+
+    def row(self, i: int) -> Row:
+        """Row `i` as a tuple (for messages)."""
+        return (self.metrics[self.metric[i]], int(self.start[i]), int(self.end[i]),
+                int(self.offset[i]), float(self.value[i]), self.sources[self.source[i]])
+
+    def rows(self) -> list[Row]:
+        """All rows as tuples."""
+        metric = [self.metrics[c] for c in self.metric.tolist()]
+        source = [self.sources[c] for c in self.source.tolist()]
+        return list(zip(metric, self.start.tolist(), self.end.tolist(), self.offset.tolist(),
+                        self.value.tolist(), source, strict=True))
 
 
 class ExportError(ValueError):
@@ -66,7 +127,7 @@ class ActivitySummary:
 class Batch:
     """What one step of the stream produced, plus progress for the import job."""
 
-    rows: list[Row]
+    rows: list[Row] | RowColumns
     source_kinds: dict[str, str]
     workouts: list[Workout]
     summaries: list[ActivitySummary]

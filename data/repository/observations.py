@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import pairwise, repeat
+from operator import itemgetter
+from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Connection, Table, delete, insert, select, text, update
 
 from data import catalog
 from data import schema as s
-from data.repository.base import (
-    RepositoryBase,
-    columns,
-    fetch_driver_rows,
-    insert_rows,
-    now_ts,
-)
+from data.collectors.apple_health_types import RowColumns
+from data.repository.base import RepositoryBase, insert_rows, now_ts
 from data.rollups import DAY, NO_SOURCE, RawRows, Rollup, compute
 
 # (metric, start_ts, end_ts, utc_offset_min, value, source name)
@@ -31,6 +27,26 @@ WINDOW_GAP_DAYS = 7
 MARGIN_S = 2 * DAY
 
 _OBS_COLUMNS = "patient_id, metric, start_ts, source_id, end_ts, utc_offset_min, value"
+_ROLLUP_COLUMNS = ("patient_id", "metric", "category", "bucket", "utc_start", "utc_offset_min",
+                   "n", "sum", "min", "max", "mean", "source_id")
+# PostgreSQL binary COPY: signature, flags, header extension length; and the trailer.
+_PG_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_PG_TRAILER = b"\xff\xff"
+# Column types the binary COPY into a table is laid out for (format_type names); a table
+# that differs (a later migration) is written with text COPY instead.
+_PG_TYPES = {
+    "observations": {
+        "patient_id": "integer", "metric": "character varying", "start_ts": "bigint",
+        "source_id": "integer", "end_ts": "bigint", "utc_offset_min": "smallint",
+        "value": "double precision",
+    },
+    **{table: {
+        "patient_id": "integer", "metric": "character varying", "category": "smallint",
+        "bucket": "bigint", "utc_start": "bigint", "utc_offset_min": "smallint",
+        "n": "integer", "sum": "double precision", "min": "double precision",
+        "max": "double precision", "mean": "double precision", "source_id": "integer",
+    } for table in ("rollup_hourly", "rollup_daily")},
+}
 
 
 @dataclass(frozen=True)
@@ -65,26 +81,23 @@ class WriteMixin(RepositoryBase):
         rows, so re-importing a file costs little more than reading it. A bulk import passes
         `deferred`: the windows of *every* row are added to it and the caller refreshes them
         once at the end (`refresh_rollups`), also when a re-run inserts nothing new.
+
+        `batch.rows` is a list of row tuples or, from the import pipeline, `RowColumns`.
         """
-        if not batch.rows:
+        if not len(batch.rows):
             return UpsertResult(0, 0, 0)
         cols = _validated_columns(batch.rows)
         ids = self.source_ids(  # type: ignore[attr-defined]
-            batch.patient_id, {n: batch.source_kinds.get(n, "other") for n in set(cols.source)}
+            batch.patient_id, {n: batch.source_kinds.get(n, "other") for n in cols.sources}
         )
         pid = batch.patient_id
-        metrics = np.array(cols.metric)
-        source_id = np.fromiter(map(ids.__getitem__, cols.source), dtype=np.int64,
-                                count=len(metrics))
-        by_metric: dict[str, int] = {}
+        source_id = np.array([ids[n] for n in cols.sources], dtype=np.int64)[cols.source]
+        keep, starts = _unique_rows(cols, source_id)
         with self.engine.begin() as conn:
-            for metric in np.unique(metrics).tolist():
-                idx = np.flatnonzero(metrics == metric)
-                by_metric[metric] = self._insert_ignoring_duplicates(conn, zip(
-                    repeat(pid, len(idx)), repeat(metric, len(idx)), cols.start[idx].tolist(),
-                    source_id[idx].tolist(), cols.end[idx].tolist(), cols.offset[idx].tolist(),
-                    cols.value[idx].tolist(), strict=True,
-                ))
+            if self.sqlite:
+                by_metric = self._insert_sqlite(conn, pid, cols, source_id, keep, starts)
+            else:
+                by_metric = self._insert_postgresql(conn, pid, cols, source_id, keep, starts)
             inserted = sum(by_metric.values())
             days = 0
             if deferred is not None:
@@ -97,32 +110,93 @@ class WriteMixin(RepositoryBase):
                     conn, pid, {m: w for m, w in windows.items() if by_metric.get(m)}
                 )
                 self._bump_version(conn, pid)
-        return UpsertResult(inserted, len(batch.rows) - inserted, days, by_metric)
+        return UpsertResult(inserted, len(cols) - inserted, days, by_metric)
 
-    def _insert_ignoring_duplicates(self, conn: Connection, values: Iterable[tuple]) -> int:
+    def _insert_sqlite(self, conn: Connection, pid: int, cols: RowColumns,
+                       source_id: np.ndarray, keep: np.ndarray, starts: list[int]) -> dict:
+        """INSERT OR IGNORE per metric, in primary-key order (the table is clustered by it)."""
         raw = conn.connection.driver_connection
-        if self.sqlite:
+        sql = f"INSERT OR IGNORE INTO observations ({_OBS_COLUMNS}) VALUES (?,?,?,?,?,?,?)"
+        by_metric: dict[str, int] = {}
+        for a, b in pairwise(starts):
+            idx = keep[a:b]
+            metric = cols.metrics[cols.metric[idx[0]]]
             before = raw.total_changes
-            raw.executemany(
-                f"INSERT OR IGNORE INTO observations ({_OBS_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
-                values,
-            )
-            return raw.total_changes - before
+            raw.executemany(sql, zip(
+                repeat(pid), repeat(metric), cols.start[idx].tolist(), source_id[idx].tolist(),
+                cols.end[idx].tolist(), cols.offset[idx].tolist(), cols.value[idx].tolist(),
+            ))
+            by_metric[metric] = by_metric.get(metric, 0) + raw.total_changes - before
+        return by_metric
+
+    def _insert_postgresql(self, conn: Connection, pid: int, cols: RowColumns,
+                           source_id: np.ndarray, keep: np.ndarray, starts: list[int]) -> dict:
+        """COPY straight into `observations` for the metrics where no stored row can
+        conflict; through a staging table and ON CONFLICT DO NOTHING for the others.
+
+        A metric cannot conflict when the patient has no stored row of it whose start lies
+        in the batch's range of starts (the batch itself has no duplicates by now): a first
+        import takes the direct path, a re-run or an overlapping later export the careful
+        one. Should another writer slip a row in between, the direct COPY fails on the key,
+        is rolled back to its savepoint and the careful path runs instead.
+        """
+        raw = conn.connection.driver_connection
+        groups = []  # (metric, row indices in key order)
+        for a, b in pairwise(starts):
+            idx = keep[a:b]
+            groups.append((cols.metrics[cols.metric[idx[0]]], idx))
+        by_metric = {metric: 0 for metric, _ in groups}
         with raw.cursor() as cur:
+            binary = self._pg_binary_ok(cur, "observations")
+            values = ", ".join(["(%s::text, %s::bigint, %s::bigint)"] * len(groups))
+            params: list[Any] = []
+            for metric, idx in groups:
+                params += (metric, int(cols.start[idx[0]]), int(cols.start[idx[-1]]))
             cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS observations_stage "
-                "(LIKE observations INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            with cur.copy(f"COPY observations_stage ({_OBS_COLUMNS}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
+                f"SELECT v.m FROM (VALUES {values}) AS v(m, lo, hi) WHERE EXISTS ("
+                "SELECT 1 FROM observations o WHERE o.patient_id = %s AND o.metric = v.m "
+                "AND o.start_ts BETWEEN v.lo AND v.hi)", [*params, pid])
+            overlapping = {m for (m,) in cur.fetchall()}
+            direct = [g for g in groups if g[0] not in overlapping]
+            careful = [g for g in groups if g[0] in overlapping]
+            if direct:
+                cur.execute("SAVEPOINT observations_direct")
+                try:
+                    _copy_observations(cur, "observations", pid, cols, source_id, direct, binary)
+                except Exception as exc:
+                    if getattr(exc, "sqlstate", None) != "23505":  # unique_violation
+                        raise
+                    cur.execute("ROLLBACK TO SAVEPOINT observations_direct")
+                    careful = groups
+                else:
+                    cur.execute("RELEASE SAVEPOINT observations_direct")
+                    for metric, idx in direct:
+                        by_metric[metric] += len(idx)
+            if careful:
+                cur.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS observations_stage "
+                    "(LIKE observations INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+                _copy_observations(cur, "observations_stage", pid, cols, source_id, careful,
+                                   binary)
+                cur.execute(
+                    f"WITH added AS (INSERT INTO observations ({_OBS_COLUMNS}) "
+                    f"SELECT {_OBS_COLUMNS} FROM observations_stage ON CONFLICT DO NOTHING "
+                    "RETURNING metric) SELECT metric, count(*) FROM added GROUP BY metric")
+                for metric, n in cur.fetchall():
+                    by_metric[metric] += n
+                cur.execute("TRUNCATE observations_stage")
+        return by_metric
+
+    def _pg_binary_ok(self, cur: Any, table: str) -> bool:
+        """Whether `table`'s columns have the types the binary COPY writes (asked once)."""
+        known: dict[str, bool] = self.__dict__.setdefault("_pg_binary", {})
+        if table not in known:
             cur.execute(
-                f"INSERT INTO observations ({_OBS_COLUMNS}) SELECT {_OBS_COLUMNS} "
-                "FROM observations_stage ON CONFLICT DO NOTHING"
-            )
-            inserted = cur.rowcount
-            cur.execute("TRUNCATE observations_stage")
-            return inserted
+                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", (table,))
+            found = dict(cur.fetchall())
+            known[table] = all(found.get(c) == t for c, t in _PG_TYPES[table].items())
+        return known[table]
 
     def recompute_rollups(
         self, patient_id: int, progress: Callable[[int, int], None] | None = None,
@@ -157,18 +231,28 @@ class WriteMixin(RepositoryBase):
 
     def refresh_rollups(self, patient_id: int, windows: Windows,
                         progress: Callable[[int, int], None] | None = None) -> int:
-        """Recompute the rollups of the given local-day windows (after a deferred import)."""
+        """Recompute the rollups of the given local-day windows (after a deferred import).
+
+        One transaction per metric; raw rows are read and rollups computed in month-sized
+        pieces, so memory stays bounded however long the file's span.
+        """
         done = 0
-        # month-sized pieces: memory stays bounded however long the file's span
-        items = [(m, (lo, min(lo + 31 * DAY, hi)))
-                 for m, spans in windows.items() for start, hi in spans
-                 for lo in range(start, hi, 31 * DAY)]
-        for i, (metric, span) in enumerate(items, start=1):
+        total = sum(len(range(lo, hi, 31 * DAY)) for spans in windows.values()
+                    for lo, hi in spans)
+        finished = 0
+        for metric, spans in windows.items():
             with self.engine.begin() as conn:
-                done += self._refresh_rollups(conn, patient_id, {metric: [span]})
+                priority = self.source_priorities(patient_id, metric)  # type: ignore[attr-defined]
+                for start, hi in spans:
+                    for table in (s.rollup_hourly, s.rollup_daily):
+                        _delete_rollups(conn, table, patient_id, metric, start, hi)
+                    for lo in range(start, hi, 31 * DAY):
+                        done += self._refresh_span(conn, patient_id, metric, priority,
+                                                   lo, min(lo + 31 * DAY, hi), deleted=True)
+                        finished += 1
+                        if progress is not None:
+                            progress(finished, total)
                 self._bump_version(conn, patient_id)
-            if progress is not None:
-                progress(i, len(items))
         return done
 
     def _refresh_rollups(
@@ -177,14 +261,81 @@ class WriteMixin(RepositoryBase):
         days = 0
         for metric, spans in windows.items():
             priority = self.source_priorities(patient_id, metric)  # type: ignore[attr-defined]
-            kind = catalog.get(metric).kind
             for lo, hi in spans:
-                rows = _read_raw(conn, patient_id, metric, lo - MARGIN_S, hi + MARGIN_S)
-                for table, res in ((s.rollup_hourly, "hour"), (s.rollup_daily, "day")):
-                    rollup = compute(rows, kind, priority, res).within(lo, hi)
-                    _replace_rollups(conn, table, patient_id, metric, lo, hi, rollup)
-                days += (hi - lo) // DAY
+                days += self._refresh_span(conn, patient_id, metric, priority, lo, hi)
         return days
+
+    def _refresh_span(self, conn: Connection, patient_id: int, metric: str,
+                      priority: dict[int, int], lo: int, hi: int, deleted: bool = False) -> int:
+        """Recompute the rollups of one metric in [lo, hi); `deleted`: the old ones are
+        gone already. Returns the number of days."""
+        kind = catalog.get(metric).kind
+        rows = self._read_raw(conn, patient_id, metric, lo - MARGIN_S, hi + MARGIN_S)
+        for table, res in ((s.rollup_hourly, "hour"), (s.rollup_daily, "day")):
+            rollup = compute(rows, kind, priority, res).within(lo, hi)
+            if not deleted:
+                _delete_rollups(conn, table, patient_id, metric, lo, hi)
+            self._write_rollups(conn, table, patient_id, metric, rollup)
+        return (hi - lo) // DAY
+
+    def _read_raw(self, conn: Connection, patient_id: int, metric: str, lo: int,
+                  hi: int) -> RawRows:
+        """Raw rows of one metric with lo <= start < hi, ordered by start, as columns."""
+        raw = conn.connection.driver_connection
+        sql = ("SELECT start_ts, end_ts, utc_offset_min, value, source_id FROM observations "
+               "WHERE patient_id = ? AND metric = ? AND start_ts >= ? AND start_ts < ? "
+               "ORDER BY start_ts, source_id, end_ts")
+        if self.sqlite:
+            rows = raw.execute(sql, (patient_id, metric, lo, hi)).fetchall()
+            if not rows:
+                empty = np.array([], dtype=np.int64)
+                return RawRows(empty, empty, empty, np.array([], dtype=np.float64), empty)
+            get = [itemgetter(i) for i in range(5)]
+            n = len(rows)
+            return RawRows(
+                np.fromiter(map(get[0], rows), np.int64, n),
+                np.fromiter(map(get[1], rows), np.int64, n),
+                np.fromiter(map(get[2], rows), np.int64, n),
+                np.fromiter(map(get[3], rows), np.float64, n),
+                np.fromiter(map(get[4], rows), np.int64, n),
+            )
+        # One bytea of fixed-width big-endian records, built by the server and read by
+        # numpy in one go (a binary COPY would hand the rows over one message each).
+        with raw.cursor(binary=True) as cur:
+            cur.execute(
+                "SELECT string_agg(int8send(start_ts::int8) || int8send(end_ts::int8) || "
+                "int2send(utc_offset_min::int2) || float8send(value::float8) || "
+                "int4send(source_id::int4), ''::bytea ORDER BY start_ts, source_id, end_ts) "
+                "FROM observations WHERE patient_id = %s AND metric = %s "
+                "AND start_ts >= %s AND start_ts < %s", (patient_id, metric, lo, hi))
+            data = cur.fetchone()[0] or b""
+        rec = np.frombuffer(data, _RAW_DTYPE)
+        return RawRows(
+            rec["start"].astype(np.int64), rec["end"].astype(np.int64),
+            rec["offset"].astype(np.int64), rec["value"].astype(np.float64),
+            rec["source"].astype(np.int64),
+        )
+
+    def _write_rollups(self, conn: Connection, table: Table, patient_id: int, metric: str,
+                       rollup: Rollup) -> None:
+        if not len(rollup):
+            return
+        if not self.sqlite:
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cur:
+                if self._pg_binary_ok(cur, table.name):
+                    with cur.copy(f"COPY {table.name} ({', '.join(_ROLLUP_COLUMNS)}) "
+                                  "FROM STDIN (FORMAT BINARY)") as copy:
+                        copy.write(_rollup_binary(patient_id, metric, rollup))
+                    return
+        source = [None if s == NO_SOURCE else s for s in rollup.source_id.tolist()]
+        values = zip(
+            repeat(patient_id, len(rollup)), repeat(metric, len(rollup)),
+            rollup.category.tolist(), rollup.bucket.tolist(), rollup.utc_start.tolist(),
+            rollup.utc_offset_min.tolist(), rollup.n.tolist(), rollup.sum.tolist(),
+            rollup.min.tolist(), rollup.max.tolist(), rollup.mean.tolist(), source, strict=True,
+        )
+        insert_rows(conn, table.name, _ROLLUP_COLUMNS, values)
 
     def _bump_version(self, conn: Connection, patient_id: int) -> None:
         table = s.data_versions
@@ -207,36 +358,99 @@ class WriteMixin(RepositoryBase):
             ).scalar() or 0
 
 
-@dataclass(frozen=True)
-class _Columns:
-    metric: tuple[str, ...]
-    start: np.ndarray
-    end: np.ndarray
-    offset: np.ndarray
-    value: np.ndarray
-    source: tuple[str, ...]
+# One row of the raw read: the columns' binary send formats, back to back.
+_RAW_DTYPE = np.dtype([
+    ("start", ">i8"), ("end", ">i8"), ("offset", ">i2"), ("value", ">f8"), ("source", ">i4"),
+])
 
 
-def _validated_columns(rows: list[Row]) -> _Columns:
+def _binary_rows(fields: list[tuple[str, str | None, Any]], n: int) -> bytes:
+    """`n` rows of a binary COPY: (name, big-endian dtype or None for NULL, values) per
+    column, in the table's column order."""
+    layout: list[tuple[str, str]] = [("count", ">i2")]
+    for i, (_name, dtype, _values) in enumerate(fields):
+        layout.append((f"len{i}", ">i4"))
+        if dtype is not None:
+            layout.append((f"col{i}", dtype))
+    rec = np.empty(n, np.dtype(layout))
+    rec["count"] = len(fields)
+    for i, (_name, dtype, values) in enumerate(fields):
+        if dtype is None:
+            rec[f"len{i}"] = -1
+        else:
+            rec[f"len{i}"] = np.dtype(dtype).itemsize
+            rec[f"col{i}"] = values
+    return rec.tobytes()
+
+
+def _copy_observations(cur: Any, table: str, pid: int, cols: RowColumns, source_id: np.ndarray,
+                       groups: list[tuple[str, np.ndarray]], binary: bool) -> None:
+    """COPY the rows of `groups` (metric, row indices) into `table`."""
+    with cur.copy(f"COPY {table} ({_OBS_COLUMNS}) FROM STDIN"
+                  + (" (FORMAT BINARY)" if binary else "")) as copy:
+        if binary:
+            copy.write(_PG_HEADER)
+        for metric, idx in groups:
+            if binary:
+                name = metric.encode()
+                copy.write(_binary_rows([
+                    ("patient_id", ">i4", pid), ("metric", f"S{len(name)}", name),
+                    ("start_ts", ">i8", cols.start[idx]), ("source_id", ">i4", source_id[idx]),
+                    ("end_ts", ">i8", cols.end[idx]), ("utc_offset_min", ">i2", cols.offset[idx]),
+                    ("value", ">f8", cols.value[idx]),
+                ], len(idx)))
+                continue
+            for row in zip(repeat(pid), repeat(metric), cols.start[idx].tolist(),
+                           source_id[idx].tolist(), cols.end[idx].tolist(),
+                           cols.offset[idx].tolist(), cols.value[idx].tolist()):
+                copy.write_row(row)
+        if binary:
+            copy.write(_PG_TRAILER)
+
+
+def _rollup_binary(patient_id: int, metric: str, rollup: Rollup) -> bytes:
+    """The rollup's rows as binary COPY data, header and trailer included."""
+    name = metric.encode()
+    parts = [_PG_HEADER]
+    has_source = rollup.source_id != NO_SOURCE
+    for mask, dtype in ((has_source, ">i4"), (~has_source, None)):
+        n = int(mask.sum())
+        if not n:
+            continue
+        parts.append(_binary_rows([
+            ("patient_id", ">i4", patient_id), ("metric", f"S{len(name)}", name),
+            ("category", ">i2", rollup.category[mask]), ("bucket", ">i8", rollup.bucket[mask]),
+            ("utc_start", ">i8", rollup.utc_start[mask]),
+            ("utc_offset_min", ">i2", rollup.utc_offset_min[mask]),
+            ("n", ">i4", rollup.n[mask]), ("sum", ">f8", rollup.sum[mask]),
+            ("min", ">f8", rollup.min[mask]), ("max", ">f8", rollup.max[mask]),
+            ("mean", ">f8", rollup.mean[mask]),
+            ("source_id", dtype, rollup.source_id[mask] if dtype else None),
+        ], n))
+    parts.append(_PG_TRAILER)
+    return b"".join(parts)
+
+
+def _validated_columns(rows: list[Row] | RowColumns) -> RowColumns:
     """The batch as columns, or ValueError naming the first bad row and what is wrong."""
-    widths = {len(r) for r in rows}
-    if widths != {6}:
-        i = next(i for i, r in enumerate(rows) if len(r) != 6)
-        raise ValueError(f"row {i}: expected 6 fields, got {len(rows[i])}: {rows[i]!r}")
-    metric, start, end, offset, value, source = zip(*rows, strict=True)
-    for code in set(metric):
+    if isinstance(rows, RowColumns):
+        cols = rows
+    else:
+        widths = {len(r) for r in rows}
+        if widths != {6}:
+            i = next(i for i, r in enumerate(rows) if len(r) != 6)
+            raise ValueError(f"row {i}: expected 6 fields, got {len(rows[i])}: {rows[i]!r}")
         try:
-            catalog.get(code)
+            cols = RowColumns.from_rows(rows)
+        except (TypeError, ValueError, OverflowError) as exc:
+            bad = _first_non_numeric(rows)
+            raise ValueError(
+                f"row {bad}: not a number where one is expected: {rows[bad]!r}") from exc
+    for code, name in enumerate(cols.metrics):
+        try:
+            catalog.get(name)
         except ValueError as exc:
-            raise ValueError(f"row {metric.index(code)}: {exc}") from exc
-    try:
-        cols = _Columns(
-            metric, np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64),
-            np.asarray(offset, dtype=np.int64), np.asarray(value, dtype=np.float64), source,
-        )
-    except (TypeError, ValueError, OverflowError) as exc:
-        bad = _first_non_numeric(rows)
-        raise ValueError(f"row {bad}: not a number where one is expected: {rows[bad]!r}") from exc
+            raise ValueError(f"row {int(np.argmax(cols.metric == code))}: {exc}") from exc
     checks = (
         (cols.end < cols.start, "ends before it starts"),
         (np.abs(cols.offset) > 16 * 60, "has an impossible UTC offset"),
@@ -245,10 +459,13 @@ def _validated_columns(rows: list[Row]) -> _Columns:
     for bad, what in checks:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"row {i} ({metric[i]}) {what}: {rows[i]!r}")
-    if not all(source):
-        i = source.index(next(x for x in source if not x))
-        raise ValueError(f"row {i} ({metric[i]}) has no source: {rows[i]!r}")
+            row = cols.row(i)
+            raise ValueError(f"row {i} ({row[0]}) {what}: {row!r}")
+    for code, name in enumerate(cols.sources):
+        if not name or not isinstance(name, str):
+            i = int(np.argmax(cols.source == code))
+            row = cols.row(i)
+            raise ValueError(f"row {i} ({row[0]}) has no source: {row!r}")
     return cols
 
 
@@ -261,65 +478,52 @@ def _first_non_numeric(rows: list[Row]) -> int:
     return 0
 
 
-def _touched_days(cols: _Columns) -> dict[str, list[tuple[int, int]]]:
+def _unique_rows(cols: RowColumns, source_id: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Row indices in primary-key order, each key once (its first row in the batch), and
+    the bounds of each metric's run in that order (`starts[i]:starts[i + 1]`)."""
+    order = np.lexsort((cols.end, source_id, cols.start, cols.metric))
+    keys = (cols.metric[order], cols.start[order], source_id[order], cols.end[order])
+    new = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        same = np.ones(len(order) - 1, dtype=bool)
+        for key in keys:
+            same &= key[1:] == key[:-1]
+        new[1:] = ~same
+    keep = order[new]
+    metric = cols.metric[keep]
+    starts = np.flatnonzero(np.r_[True, metric[1:] != metric[:-1]]).tolist()
+    return keep, [*starts, len(keep)]
+
+
+def _touched_days(cols: RowColumns) -> dict[str, list[tuple[int, int]]]:
     """Per metric, merged windows [local midnight, local midnight) that the rows reach.
 
     One extra day each side covers nights that end the next morning; windows closer than
     `WINDOW_GAP_DAYS` are merged so each is read once.
     """
-    frame = pd.DataFrame({
-        "metric": cols.metric,
-        "d0": (cols.start + cols.offset * 60) // DAY - 1,
-        "d1": (cols.end + cols.offset * 60) // DAY + 2,
-    })
-    spans = frame.groupby(["metric", "d0"], sort=True)["d1"].max().reset_index()
+    d0_all = (cols.start + cols.offset * 60) // DAY - 1
+    d1_all = (cols.end + cols.offset * 60) // DAY + 2
     windows: dict[str, list[tuple[int, int]]] = {}
-    for metric, part in spans.groupby("metric"):
-        merged: list[list[int]] = []
-        for d0, d1 in zip(part["d0"].tolist(), part["d1"].tolist(), strict=True):
-            if merged and d0 <= merged[-1][1] + WINDOW_GAP_DAYS:
-                merged[-1][1] = max(merged[-1][1], d1)
-            else:
-                merged.append([d0, d1])
-        windows[str(metric)] = [(a * DAY, b * DAY) for a, b in merged]
+    for code in np.unique(cols.metric).tolist():
+        mask = cols.metric == code
+        d0, d1 = d0_all[mask], d1_all[mask]
+        order = np.argsort(d0, kind="stable")
+        d0, d1 = d0[order], d1[order]
+        # d1 > d0 always, so the running maximum of d1 is that of the current window
+        reach = np.maximum.accumulate(d1)
+        first = np.flatnonzero(np.r_[True, d0[1:] > reach[:-1] + WINDOW_GAP_DAYS])
+        ends = np.maximum.reduceat(d1, first)
+        windows[cols.metrics[code]] = [
+            (a * DAY, b * DAY) for a, b in zip(d0[first].tolist(), ends.tolist(), strict=True)]
     return windows
 
 
-def _read_raw(conn: Connection, patient_id: int, metric: str, lo: int, hi: int) -> RawRows:
-    result = fetch_driver_rows(
-        conn,
-        "SELECT start_ts, end_ts, utc_offset_min, value, source_id FROM observations "
-        "WHERE patient_id = %s AND metric = %s AND start_ts >= %s AND start_ts < %s "
-        "ORDER BY start_ts",
-        (patient_id, metric, lo, hi),
-    )
-    start, end, off, value, source = columns(result, 5)
-    return RawRows(
-        start.astype(np.int64), end.astype(np.int64), off.astype(np.int64), value,
-        source.astype(np.int64),
-    )
-
-
-def _replace_rollups(
-    conn: Connection, table: Table, patient_id: int, metric: str, lo: int, hi: int,
-    rollup: Rollup,
-) -> None:
+def _delete_rollups(conn: Connection, table: Table, patient_id: int, metric: str, lo: int,
+                    hi: int) -> None:
     conn.execute(delete(table).where(
         table.c.patient_id == patient_id, table.c.metric == metric,
         table.c.bucket >= lo, table.c.bucket < hi,
     ))
-    if not len(rollup):
-        return
-    source = [None if s == NO_SOURCE else s for s in rollup.source_id.tolist()]
-    values = zip(
-        repeat(patient_id, len(rollup)), repeat(metric, len(rollup)),
-        rollup.category.tolist(), rollup.bucket.tolist(), rollup.utc_start.tolist(),
-        rollup.utc_offset_min.tolist(), rollup.n.tolist(), rollup.sum.tolist(),
-        rollup.min.tolist(), rollup.max.tolist(), rollup.mean.tolist(), source, strict=True,
-    )
-    insert_rows(conn, table.name, (
-        "patient_id", "metric", "category", "bucket", "utc_start", "utc_offset_min", "n", "sum",
-        "min", "max", "mean", "source_id"), values)
 
 
 def merge_windows(into: Windows, new: Windows) -> None:
