@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise, repeat
 from types import MappingProxyType
@@ -57,6 +57,8 @@ class PatientProfile:
     hypertensive: bool = False
     diabetic: bool = False
     travel: tuple[tuple[date, date, str], ...] = ()
+    # Days before the end of the data that this person's devices stopped syncing.
+    silent_days: int = 0
 
 
 _FEMALE = (
@@ -99,6 +101,10 @@ def demo_profiles(
         for first in firsts
         for last in _SURNAMES
     ]
+    if n_clinic_patients > len(people):
+        # a large clinic: the same invented names with a middle initial
+        people += [(first, sex, f"{initial}. {last}") for initial in "ABCDEFGHJKLMNPRSTVW"
+                   for first, sex, last in people]
     if not 1 <= n_clinic_patients <= len(people):
         raise ValueError(f"n_clinic_patients must be between 1 and {len(people)}")
     rng = np.random.default_rng(seed)
@@ -123,7 +129,29 @@ def demo_profiles(
             hypertensive=i == hypertensive,
             diabetic=i == diabetic,
         ))
-    return demo, clinic
+    return demo, _clinic_mix(clinic, seed)
+
+
+def _clinic_mix(clinic: list[PatientProfile], seed: int) -> list[PatientProfile]:
+    """A triage list worth triaging: some patients whose devices went quiet, and in a large
+    clinic the usual share of hypertension (about 1 in 4) and diabetes (about 1 in 12).
+
+    Drawn from a generator of its own, so the profiles above stay what they were.
+    """
+    n = len(clinic)
+    if n < 5:
+        return clinic
+    rng = np.random.default_rng(seed + 10_007)
+    silent = rng.choice(n, max(1, round(n * 0.08)), replace=False)
+    days = rng.integers(3, 22, len(silent))
+    changes: dict[int, dict] = {int(i): {"silent_days": int(d)} for i, d in zip(silent, days,
+                                                                                 strict=True)}
+    if n > 25:
+        for i in np.flatnonzero(rng.random(n) < 0.25):
+            changes.setdefault(int(i), {})["hypertensive"] = True
+        for i in np.flatnonzero(rng.random(n) < 0.08):
+            changes.setdefault(int(i), {})["diabetic"] = True
+    return [replace(p, **changes.get(i, {})) for i, p in enumerate(clinic)]
 
 
 def generate(

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from data.db import make_engine
 from data.demo import SOURCES, PatientProfile, demo_profiles, generate
@@ -89,8 +89,11 @@ def _load(url: str, patient_id: int, profile: PatientProfile, seed: int, end: da
     engine = make_engine(url)
     repo = Repository(engine)
     count = 0
-    for chunk in generate(profile, seed, end, days, hr_interval_s=hr_interval_s):
+    last = end - timedelta(days=profile.silent_days)
+    for chunk in generate(profile, seed, last, days - profile.silent_days,
+                          hr_interval_s=hr_interval_s):
         repo.upsert_observations(ObservationBatch(patient_id, chunk, dict(SOURCES)))
         count += len(chunk)
+    repo.refresh_summary(patient_id)  # the clinic list reads it; computed once here
     engine.dispose()
     return count
