@@ -2,6 +2,12 @@
 
 Every step is idempotent (natural keys), so a job that was killed is finished by running it
 again: what was stored is skipped as duplicates and nothing is doubled.
+
+Rollups follow one batch behind: after a batch is stored, the days the previous batches
+touched and this one does not are recomputed, while the parser process reads on; only the
+last batch's days are left for the end. A day touched again later is simply recomputed
+again, so the order of the file only decides how much work waits for the end (an export
+is in time order per type, so very little does).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from data.collectors.apple_health import Batch, ExportError, Report
 from data.import_pipeline import batches
 from data.repository import Job, ObservationBatch, Repository
 from data.repository.base import now_ts
-from data.repository.observations import Windows
+from data.repository.observations import Windows, merge_windows, subtract_windows
 
 log = logging.getLogger(__name__)
 RESTARTABLE = ("queued", "running", "failed", "cancelled", "partial")
@@ -34,13 +40,19 @@ def run_import(repo: Repository, job_id: str, on_batch: Callable[[Job], None] | 
                     message=None, cancel_requested=False)
     report = Report()
     inserted: dict[str, int] = {}
-    windows: Windows = {}
+    pending: Windows = {}  # days whose rollups are not recomputed yet
+    ready: Windows = {}  # days being recomputed now (left to the end if that fails)
     duplicates = 0
     try:
         for batch in batches(job.path, report, batch_size):
-            duplicates += _store(repo, job.patient_id, batch, inserted, windows)
+            touched: Windows = {}
+            duplicates += _store(repo, job.patient_id, batch, inserted, touched)
             repo.update_job(job_id, bytes_done=batch.bytes_done, records_done=batch.records_done,
                             rows_inserted=sum(inserted.values()), rows_duplicate=duplicates)
+            ready, pending = subtract_windows(pending, touched), touched
+            if ready:
+                repo.refresh_rollups(job.patient_id, ready)
+                ready = {}
             if on_batch is not None:
                 on_batch(repo._job(job_id))
             if repo.cancel_requested(job_id):
@@ -54,7 +66,8 @@ def run_import(repo: Repository, job_id: str, on_batch: Callable[[Job], None] | 
         raise
     finally:
         # rollups of every day the file touched, also when a re-run inserted nothing new
-        repo.refresh_rollups(job.patient_id, windows)
+        merge_windows(pending, ready)
+        repo.refresh_rollups(job.patient_id, pending)
     if report.damage is not None:
         return _finish(repo, job_id, "partial", report.damage.message, report, inserted)
     repo.update_job(job_id, bytes_done=job.bytes_total)

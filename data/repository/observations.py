@@ -537,3 +537,26 @@ def merge_windows(into: Windows, new: Windows) -> None:
             else:
                 merged.append([lo, hi])
         into[metric] = [(lo, hi) for lo, hi in merged]
+
+
+def subtract_windows(windows: Windows, minus: Windows) -> Windows:
+    """The parts of `windows` outside `minus`, per metric (both sorted, non-overlapping)."""
+    result: Windows = {}
+    for metric, spans in windows.items():
+        cut = minus.get(metric, [])
+        kept: list[tuple[int, int]] = []
+        for lo, hi in spans:
+            for c_lo, c_hi in cut:
+                if c_hi <= lo or c_lo >= hi:
+                    continue
+                if c_lo > lo:
+                    kept.append((lo, c_lo))
+                lo = max(lo, c_hi)
+                if lo >= hi:
+                    break
+            if lo < hi:
+                kept.append((lo, hi))
+        if kept:
+            result[metric] = kept
+    return result
+
