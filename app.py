@@ -78,6 +78,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         background_callback_manager=manager,
         update_title=None,
     )
+    # the document's language, for screen readers and axe-core's html-has-lang rule
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     app.layout = _layout
     register_all(app, settings)
     server.extensions["healthdash.celery"] = celery_app

@@ -124,9 +124,9 @@ def register(app: Dash) -> None:
         who, repo, w, _ = context(range_key, custom_start, custom_end, patient_id)
         panel = panels.sleep(repo, who, w)
         nights = [int(n) for n in panel.nights]
-        options = [{"label": night_label(n), "value": n} for n in reversed(nights)]
+        options = [{"label": night_label(n), "value": str(n)} for n in reversed(nights)]
         return (stats_list(sleep_stats(panel)), sleep_figure(nights, panel.minutes), options,
-                nights[-1] if nights else None)
+                str(nights[-1]) if nights else None)
 
     @app.callback(Output(ids.clin_graph("hypnogram"), "figure"),
                   Input(ids.CLIN_NIGHT, "value"), State(ids.PATIENT_STORE, "data"))

@@ -31,8 +31,8 @@ def register(app: Dash) -> None:
         options, values = [], []
         for code, _label in RANKED_METRICS:
             ranked = repo.sources(principal, patient_id, code)
-            options.append([{"label": name, "value": sid} for sid, name, _k, _p in ranked])
-            values.append([sid for sid, *_ in ranked])
+            options.append([{"label": name, "value": str(sid)} for sid, name, _k, _p in ranked])
+            values.append(str(ranked[0][0]) if ranked else None)
         return running, job_history([j.public() for j in jobs]), options, values
 
     @app.callback(
@@ -89,10 +89,12 @@ def register(app: Dash) -> None:
         principal = current_principal()
         repo = repository()
         changed = []
-        for order, comp_id in zip(orders, id_list, strict=True):
+        for first, comp_id in zip(orders, id_list, strict=True):
             metric = comp_id["metric"]
             current = [sid for sid, *_ in repo.sources(principal, patient_id, metric)]
-            if order and order != current[:len(order)]:
-                repo.set_metric_priority(principal, patient_id, metric, list(order))
-                changed.append(metric)
+            if first is None or not current or int(first) == current[0]:
+                continue
+            order = [int(first)] + [sid for sid in current if sid != int(first)]
+            repo.set_metric_priority(principal, patient_id, metric, order)
+            changed.append(metric)
         return f"Saved; recomputed {', '.join(changed)}." if changed else "Nothing changed."

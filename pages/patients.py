@@ -22,9 +22,9 @@ def layout(**_query):
             ], className="me-3"),
             html.Div([
                 html.Label("Sort by", htmlFor=ids.TRIAGE_SORT),
-                dcc.Dropdown(id=ids.TRIAGE_SORT, options=[
+                dbc.Select(id=ids.TRIAGE_SORT, options=[
                     {"label": label, "value": value} for value, label in SORTS.items()
-                ], value="urgency", clearable=False, className="triage-sort"),
+                ], value="urgency", className="form-select triage-sort"),
             ], className="me-3"),
             html.Fieldset([
                 html.Legend("Show only", className="fs-6 mb-0"),

@@ -1,6 +1,7 @@
 """Data sources: upload an Apple Health export, follow the import, rank the devices."""
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from auth.principal import current_principal, repository
@@ -47,13 +48,13 @@ def layout(patient: str | None = None, **_query):
                      className="chart-card mt-4"),
         html.Section([
             html.H2("Which device counts"),
-            html.P("When two devices count the same minutes, the first one listed wins: "
-                   "pick them in the order you trust them.", className="muted"),
+            html.P("When two devices count the same minutes, the one you trust most wins; "
+                   "the others keep their order behind it.", className="muted"),
             html.Div([
-                html.Div([
-                    html.Label(label, htmlFor={"type": "priority", "metric": code}),
-                    dcc.Dropdown(id={"type": "priority", "metric": code}, multi=True,
-                                 clearable=False),
+                html.Label([
+                    f"{label}: counts first",
+                    dbc.Select(id={"type": "priority", "metric": code},
+                               className="form-select"),
                 ], className="priority-row") for code, label in RANKED_METRICS
             ]),
             html.Button("Save priorities", id=ids.PRIORITY_SAVE, className="btn btn-primary"),
