@@ -17,6 +17,7 @@ from tests.browser.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 ROWS = "table.triage-table tbody tr"
+OPTIONS_LOADED = "() => document.querySelectorAll('select.form-select option').length > 1"
 CHARTS_DRAWN = """(min) => [...document.querySelectorAll('.js-plotly-plot')]
   .filter(p => (p.calcdata || []).some(points => points.length > 1)).length >= min"""
 
@@ -169,13 +170,13 @@ def test_a_patient_chooses_which_device_counts_first(page, site):
     sign_in(page, site, seed.PATIENT_EMAIL)
     page.goto(f"{site.url}/sources")
     steps = page.get_by_label("Steps: counts first")
-    page.wait_for_function("() => document.querySelectorAll('select.form-select option').length > 1")
+    page.wait_for_function(OPTIONS_LOADED)
     assert steps.locator("option:checked").inner_text() == "Apple Watch"
     steps.select_option(label="iPhone")
     page.click("#priority-save")
     page.locator("#priority-status").filter(has_text="Saved; recomputed steps").wait_for()
     page.reload()
-    page.wait_for_function("() => document.querySelectorAll('select.form-select option').length > 1")
+    page.wait_for_function(OPTIONS_LOADED)
     page.wait_for_function(
         "() => [...document.querySelectorAll('select.form-select')].some("
         "s => s.selectedOptions.length && s.selectedOptions[0].text === 'iPhone')")
