@@ -579,6 +579,10 @@ def profile(path: Path, urls: dict[str, str], top: int) -> str:
     parts = [_stats(parser_prof, f"Parser alone (`parse(open_export(path), Report())`, "
                                  f"{rows:,} rows in {len(batches)} batches)", parse_s, top)]
 
+    from data.collectors.apple_health_types import RowColumns
+
+    for batch in batches:  # as the pipeline hands them over: rows as columns
+        batch.rows = RowColumns.from_rows(batch.rows)
     original = data.importer.batches
     data.importer.batches = lambda _path, rep, *_a, **_k: _replay(batches, report, rep)
     try:

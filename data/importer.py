@@ -42,6 +42,7 @@ def run_import(repo: Repository, job_id: str, on_batch: Callable[[Job], None] | 
     inserted: dict[str, int] = {}
     pending: Windows = {}  # days whose rollups are not recomputed yet
     ready: Windows = {}  # days being recomputed now (left to the end if that fails)
+    priorities: dict[str, dict[int, int]] = {}  # per metric, asked once per import
     duplicates = 0
     try:
         for batch in batches(job.path, report, batch_size):
@@ -51,7 +52,7 @@ def run_import(repo: Repository, job_id: str, on_batch: Callable[[Job], None] | 
                             rows_inserted=sum(inserted.values()), rows_duplicate=duplicates)
             ready, pending = subtract_windows(pending, touched), touched
             if ready:
-                repo.refresh_rollups(job.patient_id, ready)
+                repo.refresh_rollups(job.patient_id, ready, priorities=priorities)
                 ready = {}
             if on_batch is not None:
                 on_batch(repo._job(job_id))
@@ -67,7 +68,7 @@ def run_import(repo: Repository, job_id: str, on_batch: Callable[[Job], None] | 
     finally:
         # rollups of every day the file touched, also when a re-run inserted nothing new
         merge_windows(pending, ready)
-        repo.refresh_rollups(job.patient_id, pending)
+        repo.refresh_rollups(job.patient_id, pending, priorities=priorities)
     if report.damage is not None:
         return _finish(repo, job_id, "partial", report.damage.message, report, inserted)
     repo.update_job(job_id, bytes_done=job.bytes_total)

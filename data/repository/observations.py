@@ -9,7 +9,7 @@ from operator import itemgetter
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Table, delete, insert, select, text, update
+from sqlalchemy import Connection, Table, insert, select, text, update
 
 from data import catalog
 from data import schema as s
@@ -27,6 +27,8 @@ WINDOW_GAP_DAYS = 7
 MARGIN_S = 2 * DAY
 
 _OBS_COLUMNS = "patient_id, metric, start_ts, source_id, end_ts, utc_offset_min, value"
+# Computed rollup rows held before they are written in bulk.
+_ROLLUP_FLUSH = 50_000
 _ROLLUP_COLUMNS = ("patient_id", "metric", "category", "bucket", "utc_start", "utc_offset_min",
                    "n", "sum", "min", "max", "mean", "source_id")
 # PostgreSQL binary COPY: signature, flags, header extension length; and the trailer.
@@ -230,53 +232,75 @@ class WriteMixin(RepositoryBase):
         return done
 
     def refresh_rollups(self, patient_id: int, windows: Windows,
-                        progress: Callable[[int, int], None] | None = None) -> int:
+                        progress: Callable[[int, int], None] | None = None,
+                        priorities: dict[str, dict[int, int]] | None = None) -> int:
         """Recompute the rollups of the given local-day windows (after a deferred import).
 
-        One transaction per metric; raw rows are read and rollups computed in month-sized
-        pieces, so memory stays bounded however long the file's span.
+        One transaction and one version bump for all of them (an import passes a batch's
+        worth of days at a time). Raw rows are read and rollups computed in month-sized
+        pieces and written in bulk every `_ROLLUP_FLUSH` rows, so memory stays bounded
+        however long the span. `priorities` (metric -> source priorities) is a cache the
+        caller may keep across calls; it is filled in as metrics are met.
         """
-        done = 0
+        if not windows:
+            return 0
+        cache = {} if priorities is None else priorities
         total = sum(len(range(lo, hi, 31 * DAY)) for spans in windows.values()
                     for lo, hi in spans)
-        finished = 0
-        for metric, spans in windows.items():
-            with self.engine.begin() as conn:
-                priority = self.source_priorities(patient_id, metric)  # type: ignore[attr-defined]
+        done = finished = 0
+        with self.engine.begin() as conn:
+            sink = _RollupSink(self, conn, patient_id)
+            for metric, spans in windows.items():
+                if metric not in cache:
+                    cache[metric] = self.source_priorities(  # type: ignore[attr-defined]
+                        patient_id, metric)
                 for start, hi in spans:
-                    for table in (s.rollup_hourly, s.rollup_daily):
-                        _delete_rollups(conn, table, patient_id, metric, start, hi)
+                    self._delete_rollups(conn, patient_id, metric, start, hi)
                     for lo in range(start, hi, 31 * DAY):
-                        done += self._refresh_span(conn, patient_id, metric, priority,
-                                                   lo, min(lo + 31 * DAY, hi), deleted=True)
+                        done += self._refresh_span(conn, sink, patient_id, metric,
+                                                   cache[metric], lo, min(lo + 31 * DAY, hi))
                         finished += 1
                         if progress is not None:
                             progress(finished, total)
-                self._bump_version(conn, patient_id)
+            sink.flush()
+            self._bump_version(conn, patient_id)
         return done
 
     def _refresh_rollups(
         self, conn: Connection, patient_id: int, windows: dict[str, list[tuple[int, int]]]
     ) -> int:
         days = 0
+        sink = _RollupSink(self, conn, patient_id)
         for metric, spans in windows.items():
             priority = self.source_priorities(patient_id, metric)  # type: ignore[attr-defined]
             for lo, hi in spans:
-                days += self._refresh_span(conn, patient_id, metric, priority, lo, hi)
+                self._delete_rollups(conn, patient_id, metric, lo, hi)
+                days += self._refresh_span(conn, sink, patient_id, metric, priority, lo, hi)
+        sink.flush()
         return days
 
-    def _refresh_span(self, conn: Connection, patient_id: int, metric: str,
-                      priority: dict[int, int], lo: int, hi: int, deleted: bool = False) -> int:
-        """Recompute the rollups of one metric in [lo, hi); `deleted`: the old ones are
-        gone already. Returns the number of days."""
+    def _refresh_span(self, conn: Connection, sink: _RollupSink, patient_id: int, metric: str,
+                      priority: dict[int, int], lo: int, hi: int) -> int:
+        """Compute the rollups of one metric in [lo, hi) (whose old ones are deleted) into
+        `sink`. Returns the number of days."""
         kind = catalog.get(metric).kind
         rows = self._read_raw(conn, patient_id, metric, lo - MARGIN_S, hi + MARGIN_S)
         for table, res in ((s.rollup_hourly, "hour"), (s.rollup_daily, "day")):
-            rollup = compute(rows, kind, priority, res).within(lo, hi)
-            if not deleted:
-                _delete_rollups(conn, table, patient_id, metric, lo, hi)
-            self._write_rollups(conn, table, patient_id, metric, rollup)
+            sink.add(table, metric, compute(rows, kind, priority, res).within(lo, hi))
         return (hi - lo) // DAY
+
+    def _delete_rollups(self, conn: Connection, patient_id: int, metric: str, lo: int,
+                        hi: int) -> None:
+        """Delete both rollup tables' buckets of a metric in [lo, hi)."""
+        raw = conn.connection.driver_connection
+        for table in ("rollup_hourly", "rollup_daily"):
+            sql = (f"DELETE FROM {table} WHERE patient_id = %s AND metric = %s "
+                   "AND bucket >= %s AND bucket < %s")
+            if self.sqlite:
+                raw.execute(sql.replace("%s", "?"), (patient_id, metric, lo, hi))
+            else:
+                with raw.cursor() as cur:
+                    cur.execute(sql, (patient_id, metric, lo, hi))
 
     def _read_raw(self, conn: Connection, patient_id: int, metric: str, lo: int,
                   hi: int) -> RawRows:
@@ -315,27 +339,6 @@ class WriteMixin(RepositoryBase):
             rec["offset"].astype(np.int64), rec["value"].astype(np.float64),
             rec["source"].astype(np.int64),
         )
-
-    def _write_rollups(self, conn: Connection, table: Table, patient_id: int, metric: str,
-                       rollup: Rollup) -> None:
-        if not len(rollup):
-            return
-        if not self.sqlite:
-            raw = conn.connection.driver_connection
-            with raw.cursor() as cur:
-                if self._pg_binary_ok(cur, table.name):
-                    with cur.copy(f"COPY {table.name} ({', '.join(_ROLLUP_COLUMNS)}) "
-                                  "FROM STDIN (FORMAT BINARY)") as copy:
-                        copy.write(_rollup_binary(patient_id, metric, rollup))
-                    return
-        source = [None if s == NO_SOURCE else s for s in rollup.source_id.tolist()]
-        values = zip(
-            repeat(patient_id, len(rollup)), repeat(metric, len(rollup)),
-            rollup.category.tolist(), rollup.bucket.tolist(), rollup.utc_start.tolist(),
-            rollup.utc_offset_min.tolist(), rollup.n.tolist(), rollup.sum.tolist(),
-            rollup.min.tolist(), rollup.max.tolist(), rollup.mean.tolist(), source, strict=True,
-        )
-        insert_rows(conn, table.name, _ROLLUP_COLUMNS, values)
 
     def _bump_version(self, conn: Connection, patient_id: int) -> None:
         table = s.data_versions
@@ -409,9 +412,9 @@ def _copy_observations(cur: Any, table: str, pid: int, cols: RowColumns, source_
 
 
 def _rollup_binary(patient_id: int, metric: str, rollup: Rollup) -> bytes:
-    """The rollup's rows as binary COPY data, header and trailer included."""
+    """The rollup's rows as binary COPY rows (no header or trailer)."""
     name = metric.encode()
-    parts = [_PG_HEADER]
+    parts = []
     has_source = rollup.source_id != NO_SOURCE
     for mask, dtype in ((has_source, ">i4"), (~has_source, None)):
         n = int(mask.sum())
@@ -427,8 +430,53 @@ def _rollup_binary(patient_id: int, metric: str, rollup: Rollup) -> bytes:
             ("mean", ">f8", rollup.mean[mask]),
             ("source_id", dtype, rollup.source_id[mask] if dtype else None),
         ], n))
-    parts.append(_PG_TRAILER)
     return b"".join(parts)
+
+
+class _RollupSink:
+    """Computed rollups waiting to be written: one bulk write per table every
+    `_ROLLUP_FLUSH` rows instead of one per month piece."""
+
+    def __init__(self, repo: WriteMixin, conn: Connection, patient_id: int) -> None:
+        self.repo, self.conn, self.patient_id = repo, conn, patient_id
+        self.pending: dict[str, list[tuple[str, Rollup]]] = {}
+        self.rows = 0
+
+    def add(self, table: Table, metric: str, rollup: Rollup) -> None:
+        if len(rollup):
+            self.pending.setdefault(table.name, []).append((metric, rollup))
+            self.rows += len(rollup)
+            if self.rows >= _ROLLUP_FLUSH:
+                self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending, self.rows = self.pending, {}, 0
+        for table, parts in pending.items():
+            self._write(table, parts)
+
+    def _write(self, table: str, parts: list[tuple[str, Rollup]]) -> None:
+        pid, conn = self.patient_id, self.conn
+        if not self.repo.sqlite:
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cur:
+                if self.repo._pg_binary_ok(cur, table):
+                    with cur.copy(f"COPY {table} ({', '.join(_ROLLUP_COLUMNS)}) "
+                                  "FROM STDIN (FORMAT BINARY)") as copy:
+                        copy.write(_PG_HEADER)
+                        for metric, rollup in parts:
+                            copy.write(_rollup_binary(pid, metric, rollup))
+                        copy.write(_PG_TRAILER)
+                    return
+        for metric, rollup in parts:
+            source = [None if s == NO_SOURCE else s for s in rollup.source_id.tolist()]
+            values = zip(
+                repeat(pid, len(rollup)), repeat(metric, len(rollup)),
+                rollup.category.tolist(), rollup.bucket.tolist(), rollup.utc_start.tolist(),
+                rollup.utc_offset_min.tolist(), rollup.n.tolist(), rollup.sum.tolist(),
+                rollup.min.tolist(), rollup.max.tolist(), rollup.mean.tolist(), source,
+                strict=True,
+            )
+            insert_rows(conn, table, _ROLLUP_COLUMNS, values)
 
 
 def _validated_columns(rows: list[Row] | RowColumns) -> RowColumns:
@@ -516,14 +564,6 @@ def _touched_days(cols: RowColumns) -> dict[str, list[tuple[int, int]]]:
         windows[cols.metrics[code]] = [
             (a * DAY, b * DAY) for a, b in zip(d0[first].tolist(), ends.tolist(), strict=True)]
     return windows
-
-
-def _delete_rollups(conn: Connection, table: Table, patient_id: int, metric: str, lo: int,
-                    hi: int) -> None:
-    conn.execute(delete(table).where(
-        table.c.patient_id == patient_id, table.c.metric == metric,
-        table.c.bucket >= lo, table.c.bucket < hi,
-    ))
 
 
 def merge_windows(into: Windows, new: Windows) -> None:
