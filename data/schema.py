@@ -37,6 +37,13 @@ users = Table(
     Column("role", String(20), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_ts", BigInteger, nullable=False),
+    # sign-in hardening: consecutive failures and a temporary lock
+    Column("failed_logins", Integer, nullable=False, default=0, server_default="0"),
+    Column("locked_until", BigInteger),
+    # single sign-on: the OpenID Connect issuer and subject this account is bound to
+    Column("oidc_issuer", String(300)),
+    Column("oidc_subject", String(255)),
+    UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc"),
 )
 
 patients = Table(
@@ -57,6 +64,8 @@ care_team = Table(
     Column("clinician_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True),
     Column("added_ts", BigInteger, nullable=False),
+    # who put the clinician on the team: the patient, an admin (None: seeding, CLI)
+    Column("added_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
     Index("ix_care_team_patient", "patient_id"),
 )
 
@@ -263,4 +272,106 @@ reports = Table(
     Column("pages", SmallInteger, nullable=False),
     Column("pdf", LargeBinary, nullable=False),
     Index("ix_reports_patient", "patient_id", "created_ts"),
+)
+
+# --- Access, consent, audit -----------------------------------------------------------------
+
+# Append-only, hash-chained: each row's hash covers its fields and the previous row's hash,
+# so a changed or deleted event breaks the chain (`healthdash audit verify`). No foreign
+# keys: the log outlives the users and patients it names. Triggers (migration 0005) refuse
+# UPDATE and DELETE.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("actor_id", Integer),
+    Column("actor", String(254), nullable=False),
+    Column("actor_role", String(20), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("patient_id", Integer),
+    Column("target", String(300), nullable=False, default=""),
+    Column("detail", Text, nullable=False, default="{}"),
+    Column("ip", String(64)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_ts", "ts"),
+    Index("ix_audit_patient", "patient_id", "ts"),
+    Index("ix_audit_actor", "actor_id", "ts"),
+)
+
+# Read-only access a patient gives a caregiver (by invitation); revocable.
+caregivers = Table(
+    "caregivers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"), nullable=False),
+    Column("caregiver_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("granted_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("granted_ts", BigInteger, nullable=False),
+    Column("revoked_ts", BigInteger),
+    Column("revoked_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Index("ix_caregivers_caregiver", "caregiver_id"),
+    Index("ix_caregivers_patient", "patient_id"),
+)
+
+# An invitation to become a patient's caregiver: only the token's hash is stored.
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_ts", BigInteger, nullable=False),
+    Column("expires_ts", BigInteger, nullable=False),
+    Column("accepted_ts", BigInteger),
+    Column("accepted_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+)
+
+# An admin's time-limited, stated-reason access to one patient's data.
+break_glass = Table(
+    "break_glass",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("admin_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("started_ts", BigInteger, nullable=False),
+    Column("expires_ts", BigInteger, nullable=False),
+    Column("ended_ts", BigInteger),
+    Index("ix_break_glass_admin", "admin_id", "expires_ts"),
+)
+
+# Server-side sessions: the cookie carries a random token, the table its SHA-256. Sign-out,
+# idle timeout and absolute lifetime end a row; a copied cookie then opens nothing.
+user_sessions = Table(
+    "user_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_ts", BigInteger, nullable=False),
+    Column("last_seen_ts", BigInteger, nullable=False),
+    Column("ended_ts", BigInteger),
+    Column("ip", String(64)),
+    Column("user_agent", String(300)),
+    Index("ix_user_sessions_user", "user_id"),
+)
+
+# Secrets at rest (provider OAuth tokens and the like), Fernet-encrypted with the key
+# ring from settings; `healthdash rotate-key` re-encrypts them under the newest key.
+secrets = Table(
+    "secrets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE")),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),
+    Column("provider", String(40), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("ciphertext", Text, nullable=False),
+    Column("created_ts", BigInteger, nullable=False),
+    Column("updated_ts", BigInteger, nullable=False),
+    UniqueConstraint("patient_id", "user_id", "provider", "name", name="uq_secrets_owner"),
 )

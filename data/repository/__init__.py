@@ -4,6 +4,7 @@ Split by concern into mixins (people and access, writes and rollups, reads) that
 engine and one cache; callers only ever see `Repository`.
 """
 
+from data.repository.audit import AuditCheck, AuditEvent, AuditMixin
 from data.repository.clinical import Buckets, ClinicalMixin, Note, Readings, Review
 from data.repository.imports import ActivityMixin, ImportsMixin, Job, Upload
 from data.repository.keys import ApiKey, KeysMixin
@@ -15,12 +16,14 @@ from data.repository.triage import TriageMixin, TriageRow
 
 class Repository(
     PeopleMixin, WriteMixin, ReadMixin, SleepMixin, ImportsMixin, ActivityMixin, KeysMixin,
-    ClinicalMixin, TriageMixin,
+    ClinicalMixin, TriageMixin, AuditMixin,
 ):
     """All persistence for HealthDash. Reads of patient data take a `Principal`."""
 
 
 __all__ = [
+    "AuditCheck",
+    "AuditEvent",
     "ApiKey",
     "Buckets",
     "Job",
