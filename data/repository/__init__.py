@@ -22,9 +22,9 @@ class Repository(
 
 
 __all__ = [
+    "ApiKey",
     "AuditCheck",
     "AuditEvent",
-    "ApiKey",
     "Buckets",
     "Job",
     "Note",
