@@ -61,6 +61,10 @@ __all__ = [
 MAX_WARNINGS = 100
 # Route points held before a batch is handed out early (a long ride is ~20k points).
 _MAX_PENDING_POINTS = 200_000
+# Over the last 1/_TAIL of the file, batches are 1/_TAIL_SPLIT of the size: the writer
+# works a batch behind the parser, so the last batch is what is left to store (and roll
+# up) after the parse ends; a small one keeps that wait short.
+_TAIL, _TAIL_SPLIT = 20, 5
 _AFTER = "Everything before it was imported; export again from the Health app to import the rest."
 
 _START, _END, _VALUE, _SOURCE = itemgetter(1), itemgetter(2), itemgetter(4), itemgetter(5)
@@ -215,6 +219,10 @@ class _Run:
     def batches(self, batch_size: int, final: bool) -> Iterator[Batch]:
         """Hand out full batches (and, when `final`, the rest) and update the report."""
         rows = self.records.rows
+        if not final and len(rows) >= batch_size // _TAIL_SPLIT:
+            size = self.source.size
+            if size and self.source.bytes_done() >= size - size // _TAIL:
+                batch_size = max(1, batch_size // _TAIL_SPLIT)
         while len(rows) >= batch_size or (
             (final or self.points > _MAX_PENDING_POINTS)
             and (rows or self.workouts or self.summaries)
@@ -280,7 +288,8 @@ def parse(source: ExportSource, report: Report, *, batch_size: int = 50_000) -> 
     yielded, `report.damage` says where and why, and the iterator ends without raising.
     ExportError is raised for files that must not be imported at all (checked before the
     first batch, and by the zip-bomb guard while reading). Memory stays constant: batches
-    are handed out as they fill and kept by nobody here.
+    are handed out as they fill and kept by nobody here. Batches hold `batch_size` rows, a
+    fifth of that over the file's last twentieth (see `_TAIL`).
     """
     run = _Run(source, report)
     parser = run.parser
