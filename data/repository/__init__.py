@@ -11,12 +11,13 @@ from data.repository.keys import ApiKey, KeysMixin
 from data.repository.observations import ObservationBatch, UpsertResult, WriteMixin
 from data.repository.people import PatientRecord, PeopleMixin, UserRecord
 from data.repository.reads import ReadMixin, Series, SleepMixin, SleepNights, Summary
+from data.repository.sessions import SessionsMixin
 from data.repository.triage import TriageMixin, TriageRow
 
 
 class Repository(
     PeopleMixin, WriteMixin, ReadMixin, SleepMixin, ImportsMixin, ActivityMixin, KeysMixin,
-    ClinicalMixin, TriageMixin, AuditMixin,
+    ClinicalMixin, TriageMixin, AuditMixin, SessionsMixin,
 ):
     """All persistence for HealthDash. Reads of patient data take a `Principal`."""
 
