@@ -37,6 +37,25 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = Field(
         False, description="Send the session cookie over HTTPS only; set behind TLS."
     )
+    session_idle_minutes: int = Field(
+        15, ge=1, description="A sign-in session ends after this many minutes without use."
+    )
+    session_max_hours: int = Field(
+        12, ge=1, description="A sign-in session ends this many hours after sign-in, used or not."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed sign-ins in a row after which an account is locked."
+    )
+    login_lock_minutes: int = Field(
+        15, ge=1, description="How long an account stays locked after too many failures."
+    )
+    login_rate_limit: str = Field(
+        "10 per minute;100 per hour",
+        description="Sign-in attempts (POST /login) allowed per client IP; flask-limiter syntax.",
+    )
+    trust_proxy: int = Field(
+        0, ge=0, description="Reverse proxies in front whose X-Forwarded-* headers to trust.",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     demo_seed: int = Field(7, description="Seed of the demo data generator.")
     max_import_bytes: int = Field(
