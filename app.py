@@ -21,7 +21,7 @@ from flask_login import current_user
 from api.imports import blueprint as imports_blueprint
 from api.reports import blueprint as reports_blueprint
 from api.v1 import blueprint as api_blueprint
-from auth import guard, login
+from auth import audit_hooks, guard, login
 from callbacks import register_all
 from components.shell import shell
 from data.cache import QueryCache, cache_config
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     server.add_url_rule("/healthz", "healthz", lambda: jsonify(status="ok"))
     login.init_app(server)
     guard.init_app(server)
+    audit_hooks.init_app(server)  # audit context per request (channel, client IP)
     server.register_blueprint(api_blueprint)
     server.register_blueprint(imports_blueprint)
     server.register_blueprint(reports_blueprint)

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from data import audit_context
 from data.access import ROLES, Principal
 from settings import get_settings
 
@@ -82,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="repeat for several scopes")
     q.set_defaults(func=_api_key_create)
 
+    p = sub.add_parser("audit", help="the audit log")
+    asub = p.add_subparsers(dest="action", required=True)
+    q = asub.add_parser("verify", help="check the hash chain; exit 1 if an event was changed "
+                                       "or deleted")
+    q.set_defaults(func=_audit_verify)
+
     p = sub.add_parser("run", help="serve the app (HOST:PORT; production: gunicorn app:server)")
     p.set_defaults(func=_run)
     return parser
@@ -143,6 +150,7 @@ def _create_user(args) -> int:
     return 0
 
 
+@audit_context.in_scope("cli export")
 def _export(args) -> int:
     from data.export import to_csv, to_json
     from data.queries import SeriesQuery
@@ -150,6 +158,7 @@ def _export(args) -> int:
 
     repo = _repository()
     system = Principal.system()
+    audit_context.annotate(format=args.format, metric=args.metric, resolution=args.resolution)
     patient = repo.patient(system, args.patient)
     start = parse_instant(args.start, patient.timezone) if args.start else None
     end = parse_instant(args.end, patient.timezone) if args.end else None
@@ -224,6 +233,18 @@ def _api_key_create(args) -> int:
         raise ValueError(f"no user with e-mail {args.user}")
     print(repo.create_api_key(user.id, args.scope))
     return 0
+
+
+def _audit_verify(_args) -> int:
+    check = _repository().verify_audit()
+    if check.ok:
+        print(f"audit log intact: {check.events:,} events checked")
+        print(f"head hash: {check.head}")
+        return 0
+    print(f"audit log BROKEN at event {check.first_bad_id}: {check.problem}")
+    print(f"events checked before it: {check.events:,}")
+    print(f"last good hash: {check.head}")
+    return 1
 
 
 def _run(_args) -> int:

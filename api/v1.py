@@ -18,7 +18,7 @@ from components.clinical_stats import (
     steps_stats,
     weight_stats,
 )
-from data import catalog, panels
+from data import audit_context, catalog, panels
 from data.export import to_csv, to_json
 from data.panels import panel_window, range_label
 from data.queries import SeriesQuery
@@ -40,6 +40,8 @@ def bad_request(exc: BadRequest):
 @blueprint.get("/patients/<int:patient_id>/series")
 def series(patient_id: int):
     """Points of one metric: ?metric=&start=&end=&resolution=raw|hour|day|auto&format=json|csv."""
+    audit_context.annotate("export", format=request.args.get("format") or "json",
+                           metric=request.args.get("metric", "")[:40])
     principal = current_principal()
     repo = repository()
     patient = repo.patient(principal, patient_id)

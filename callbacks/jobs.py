@@ -13,6 +13,7 @@ from dash import Dash, Input, Output, State, no_update
 from auth.principal import current_principal, repository
 from auth.tokens import open_job, sign_job
 from components import ids
+from data import audit_context
 from data.db import make_engine
 from data.repository import Repository
 from settings import Settings
@@ -49,6 +50,7 @@ def register(app: Dash, settings: Settings) -> None:
         cancel=[Input(ids.JOB_CANCEL, "n_clicks")],
         prevent_initial_call=True,
     )
+    @audit_context.in_scope("job recompute")
     def recompute(set_progress, token: str | None):
         if not token:
             return no_update

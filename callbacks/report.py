@@ -19,7 +19,7 @@ from components import ids
 from components.report import build_report_pdf
 from components.report_content import build_report_data
 from components.triage import age
-from data import panels
+from data import audit_context, panels
 from data.access import Principal
 from data.panels import panel_window, range_label
 from data.repository import Repository
@@ -93,6 +93,7 @@ def register(app: Dash, settings: Settings) -> None:
         cancel=[Input(ids.REPORT_CANCEL, "n_clicks")],
         prevent_initial_call=True,
     )
+    @audit_context.in_scope("job report")
     def build(set_progress, token: str | None, range_key, custom_start, custom_end):
         if not token:
             return no_update

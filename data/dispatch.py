@@ -10,6 +10,8 @@ import logging
 import multiprocessing
 from typing import Any, Protocol
 
+from data import audit_context
+
 log = logging.getLogger(__name__)
 TASK_NAME = "healthdash.run_import"
 
@@ -46,6 +48,7 @@ class CeleryDispatcher:
         self._celery.send_task(TASK_NAME, args=[job_id])
 
 
+@audit_context.in_scope("job import")
 def run_in_process(database_url: str, job_id: str) -> None:
     """Entry point of a job process or task: a repository of its own, then the import."""
     from data.db import make_engine

@@ -135,7 +135,13 @@ class PeopleMixin(RepositoryBase):
 
     def authorize(self, principal: Principal, patient_id: int) -> None:
         """Raise AccessDenied unless the principal may see the patient."""
-        if not self.can_see(principal, patient_id):
+        allowed = self.can_see(principal, patient_id)
+        # --- audit (data/audit_context.py): one read/read_denied event per request and patient
+        from data.audit_context import note_access
+
+        note_access(self, principal, patient_id, allowed)
+        # --- end audit
+        if not allowed:
             raise AccessDenied(f"{principal} may not see patient {patient_id}")
 
     def patient(self, principal: Principal, patient_id: int) -> PatientRecord:
