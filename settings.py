@@ -61,6 +61,33 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(
         8 * 2**30, description="Largest export accepted for import (bytes, compressed)."
     )
+    secret_keys: str | None = Field(
+        None, description="Fernet keys for secrets at rest, comma-separated, newest first; "
+        "unset = one key derived from SECRET_KEY (HKDF). Rotate with `healthdash rotate-key`.",
+    )
+    oidc_issuer: str | None = Field(
+        None, description="OpenID Connect issuer URL (discovery at "
+        "<issuer>/.well-known/openid-configuration); with the client id and secret it "
+        "switches single sign-on on.",
+    )
+    oidc_client_id: str | None = Field(None, description="OIDC client id at the provider.")
+    oidc_client_secret: str | None = Field(None, description="OIDC client secret.")
+    oidc_scopes: str = Field(
+        "openid email profile", description="Scopes asked for at sign-on (openid is required)."
+    )
+    oidc_groups_claim: str = Field(
+        "groups", description="ID token claim (or userinfo field) listing the user's groups."
+    )
+    oidc_group_roles: dict[str, str] = Field(
+        default_factory=dict, description='Group -> role, JSON, e.g. {"hd-admins": "admin", '
+        '"hd-clinicians": "clinician"}; the first entry whose group the user has wins.',
+    )
+    oidc_default_role: str | None = Field(
+        None, description="Role for a user in none of the mapped groups; unset = refuse sign-on."
+    )
+    oidc_create_users: bool = Field(
+        True, description="Create an account at first sign-on when none matches."
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -68,6 +95,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'healthdash.db').resolve()}"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Single sign-on is on when issuer, client id and client secret are all set."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
 
 @lru_cache(maxsize=1)
