@@ -35,6 +35,11 @@ ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DATA_DIR=/app/var
 
+# DejaVu Sans: the PDF report's font for "≥", "µ", "–" (Helvetica, the fallback, lacks some).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --gid 10001 healthdash \
     && useradd --uid 10001 --gid 10001 --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin healthdash
