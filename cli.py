@@ -89,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
                                        "or deleted")
     q.set_defaults(func=_audit_verify)
 
+    p = sub.add_parser("rotate-key", help="re-encrypt every stored secret under the newest key "
+                                          "of SECRET_KEYS")
+    p.add_argument("--new-key", action="store_true",
+                   help="only print a fresh key to put in front of SECRET_KEYS, then exit")
+    p.set_defaults(func=_rotate_key)
+
     p = sub.add_parser("run", help="serve the app (HOST:PORT; production: gunicorn app:server)")
     p.set_defaults(func=_run)
     return parser
@@ -245,6 +251,26 @@ def _audit_verify(_args) -> int:
     print(f"events checked before it: {check.events:,}")
     print(f"last good hash: {check.head}")
     return 1
+
+
+def _rotate_key(args) -> int:
+    from data.secrets import SecretBox, generate_key
+
+    if args.new_key:
+        print(generate_key())
+        print("put it first in SECRET_KEYS (keep the old keys after it), restart, then run "
+              "`healthdash rotate-key`", file=sys.stderr)
+        return 0
+    settings = get_settings()
+    box = SecretBox.from_settings(settings.secret_keys, settings.secret_key)
+    repo = _repository()
+    repo.configure_secrets(box)
+    count = repo.rotate_secrets()
+    print(f"re-encrypted {count:,} secret{'s' if count != 1 else ''} under the newest key "
+          f"({box.size} key{'s' if box.size != 1 else ''} in SECRET_KEYS)")
+    if box.size > 1:
+        print("the older keys can now be removed from SECRET_KEYS")
+    return 0
 
 
 def _run(_args) -> int:
