@@ -41,7 +41,10 @@ def generate_report(repo: Repository, principal: Principal, window: panels.Windo
         progress(i, steps_total)
     notes = [(n.t_local, n.author, n.text)
              for n in repo.notes(principal, pid, window.start, window.end)]
-    flags = [f"{f['label']}: {f['detail']}" for f in repo.patient_flags(principal, pid)]
+    # the triage list's flags use their own windows (7 days; glucose 14), ending at the
+    # latest data, not the report's range: say so
+    flags = [f"{f['label']} (triage window, to the latest data): {f['detail']}"
+             for f in repo.patient_flags(principal, pid)]
     author = repo.user_by_id(principal.user_id) if principal.user_id else None
     zone = ZoneInfo(patient.timezone)
     years = age(patient.birth_date)
