@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Role = Literal["patient", "clinician", "admin", "system"]
-ROLES: tuple[str, ...] = ("patient", "clinician", "admin")
+Role = Literal["patient", "caregiver", "clinician", "admin", "system"]
+# patient: their own data; caregiver: read-only, the patients who invited them (revocable);
+# clinician: the patients on their care team; admin: users, roles, keys and audit, and a
+# patient's data only during a break-glass session (read-only). "system" is no login role.
+ROLES: tuple[str, ...] = ("patient", "caregiver", "clinician", "admin")
 
 
 class AccessDenied(PermissionError):
-    """The principal may not see this patient's data."""
+    """The principal may not see (or change) this patient's data, or do this at all."""
 
 
 @dataclass(frozen=True)

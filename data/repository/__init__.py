@@ -6,6 +6,7 @@ engine and one cache; callers only ever see `Repository`.
 
 from data.repository.audit import AuditCheck, AuditEvent, AuditMixin
 from data.repository.clinical import Buckets, ClinicalMixin, Note, Readings, Review
+from data.repository.consent import ConsentMixin
 from data.repository.imports import ActivityMixin, ImportsMixin, Job, Upload
 from data.repository.keys import ApiKey, KeysMixin
 from data.repository.observations import ObservationBatch, UpsertResult, WriteMixin
@@ -17,7 +18,7 @@ from data.repository.triage import TriageMixin, TriageRow
 
 class Repository(
     PeopleMixin, WriteMixin, ReadMixin, SleepMixin, ImportsMixin, ActivityMixin, KeysMixin,
-    ClinicalMixin, TriageMixin, AuditMixin, SessionsMixin,
+    ClinicalMixin, TriageMixin, AuditMixin, SessionsMixin, ConsentMixin,
 ):
     """All persistence for HealthDash. Reads of patient data take a `Principal`."""
 

@@ -73,7 +73,7 @@ class ImportsMixin(RepositoryBase):
     def create_job(self, principal: Principal, patient_id: int, kind: str, filename: str,
                    path: str, bytes_total: int) -> Job:
         """Queue an import of a file already on the server's disk."""
-        self.authorize(principal, patient_id)  # type: ignore[attr-defined]
+        self.authorize_change(principal, patient_id)  # type: ignore[attr-defined]
         job_id = uuid.uuid4().hex
         with self.engine.begin() as conn:
             conn.execute(insert(s.import_jobs).values(
@@ -121,8 +121,9 @@ class ImportsMixin(RepositoryBase):
                          .values(**fields))
 
     def request_cancel(self, principal: Principal, job_id: str) -> None:
-        """Ask a running import to stop after its current batch."""
-        self.job(principal, job_id)
+        """Ask a running import to stop after its current batch (those who may change)."""
+        job = self.job(principal, job_id)
+        self.authorize_change(principal, job.patient_id)  # type: ignore[attr-defined]
         self.update_job(job_id, cancel_requested=True)
 
     def cancel_requested(self, job_id: str) -> bool:
@@ -134,7 +135,7 @@ class ImportsMixin(RepositoryBase):
     def create_upload(self, principal: Principal, patient_id: int, filename: str, size: int,
                       path: str) -> Upload:
         """Start receiving a file for a patient."""
-        self.authorize(principal, patient_id)  # type: ignore[attr-defined]
+        self.authorize_change(principal, patient_id)  # type: ignore[attr-defined]
         upload_id = uuid.uuid4().hex
         with self.engine.begin() as conn:
             conn.execute(insert(s.uploads).values(

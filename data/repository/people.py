@@ -89,8 +89,12 @@ class PeopleMixin(RepositoryBase):
                 ).returning(s.patients.c.id)
             ).scalar_one()
 
-    def add_to_care_team(self, clinician_id: int, patient_id: int) -> None:
-        """Let a clinician see a patient (idempotent)."""
+    def add_to_care_team(self, clinician_id: int, patient_id: int,
+                         added_by: int | None = None) -> None:
+        """Let a clinician see a patient (idempotent; seeding and the CLI, no audit event).
+
+        People grant and assign through `grant_clinician` (consent), which audits.
+        """
         with self.engine.begin() as conn:
             exists = conn.execute(
                 select(func.count()).select_from(s.care_team).where(
@@ -100,7 +104,8 @@ class PeopleMixin(RepositoryBase):
             ).scalar_one()
             if not exists:
                 conn.execute(insert(s.care_team).values(
-                    clinician_id=clinician_id, patient_id=patient_id, added_ts=now_ts()
+                    clinician_id=clinician_id, patient_id=patient_id, added_ts=now_ts(),
+                    added_by=added_by,
                 ))
 
     def principal_for(self, user: UserRecord) -> Principal:
@@ -113,25 +118,53 @@ class PeopleMixin(RepositoryBase):
                 ).scalar()
         return Principal(user_id=user.id, role=user.role, patient_id=patient_id)
 
-    def can_see(self, principal: Principal, patient_id: int) -> bool:
-        """The single access rule for patient data.
+    # --- the access rules ------------------------------------------------------------------
 
-        Patients see themselves, clinicians the patients on their care team, the system
-        everything; admins manage accounts but read no patient data.
+    def _visible_ids(self, principal: Principal):
+        """A SELECT of the patient ids a (non-system) principal may read, or None for none.
+
+        The one place that says who sees whom; `can_see` and `list_patients` both use it.
+        """
+        uid = principal.user_id
+        if principal.role == "patient":
+            if principal.patient_id is None:
+                return None
+            return select(s.patients.c.id).where(s.patients.c.id == principal.patient_id)
+        if uid is None:
+            return None
+        if principal.role == "clinician":
+            return select(s.care_team.c.patient_id).where(s.care_team.c.clinician_id == uid)
+        if principal.role == "caregiver":
+            cg = s.caregivers
+            return select(cg.c.patient_id).where(cg.c.caregiver_id == uid,
+                                                 cg.c.revoked_ts.is_(None))
+        if principal.role == "admin":
+            bg = s.break_glass
+            return select(bg.c.patient_id).where(bg.c.admin_id == uid, bg.c.ended_ts.is_(None),
+                                                 bg.c.expires_ts > now_ts())
+        return None
+
+    def can_see(self, principal: Principal, patient_id: int) -> bool:
+        """The single access rule for reading patient data.
+
+        Patients see themselves; caregivers the patients whose grant to them is not revoked;
+        clinicians the patients on their care team; admins a patient only while their
+        break-glass session for that patient is live (not ended, not expired); the system
+        everything.
         """
         if principal.role == "system":
             return True
-        if principal.role == "patient":
-            return principal.patient_id is not None and principal.patient_id == patient_id
-        if principal.role == "clinician" and principal.user_id is not None:
-            with self.engine.connect() as conn:
-                return bool(conn.execute(
-                    select(func.count()).select_from(s.care_team).where(
-                        s.care_team.c.clinician_id == principal.user_id,
-                        s.care_team.c.patient_id == int(patient_id),
-                    )
-                ).scalar_one())
-        return False
+        visible = self._visible_ids(principal)
+        if visible is None:
+            return False
+        try:
+            pid = int(patient_id)
+        except (TypeError, ValueError):
+            return False
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                visible.where(visible.selected_columns[0] == pid).limit(1)).first()
+        return found is not None
 
     def authorize(self, principal: Principal, patient_id: int) -> None:
         """Raise AccessDenied unless the principal may see the patient."""
@@ -144,6 +177,22 @@ class PeopleMixin(RepositoryBase):
         if not allowed:
             raise AccessDenied(f"{principal} may not see patient {patient_id}")
 
+    def can_change(self, principal: Principal, patient_id: int) -> bool:
+        """The rule for every write of patient data: narrower than `can_see`.
+
+        The patient themselves, a clinician on the care team, and the system may change a
+        patient's data (notes, source priorities, imports, reports); caregivers and admins
+        in break-glass read only.
+        """
+        if principal.role not in ("patient", "clinician", "system"):
+            return False
+        return self.can_see(principal, patient_id)
+
+    def authorize_change(self, principal: Principal, patient_id: int) -> None:
+        """Raise AccessDenied unless the principal may change the patient's data."""
+        if not self.can_change(principal, patient_id):
+            raise AccessDenied(f"{principal} may not change patient {patient_id}'s data")
+
     def patient(self, principal: Principal, patient_id: int) -> PatientRecord:
         """One patient, if the principal may see them; KeyError if there is none."""
         self.authorize(principal, patient_id)
@@ -153,19 +202,13 @@ class PeopleMixin(RepositoryBase):
         return rows[0]
 
     def list_patients(self, principal: Principal) -> list[PatientRecord]:
-        """The patients a principal may see, by name."""
+        """The patients a principal may see, by name (the same rule as `can_see`)."""
         if principal.role == "system":
             return self._patients(None)
-        if principal.role == "patient":
-            if principal.patient_id is None:
-                return []
-            return self._patients(s.patients.c.id == principal.patient_id)
-        if principal.role == "clinician":
-            team = select(s.care_team.c.patient_id).where(
-                s.care_team.c.clinician_id == principal.user_id
-            )
-            return self._patients(s.patients.c.id.in_(team))
-        return []
+        visible = self._visible_ids(principal)
+        if visible is None:
+            return []
+        return self._patients(s.patients.c.id.in_(visible))
 
     def _patients(self, where) -> list[PatientRecord]:
         query = select(s.patients).order_by(s.patients.c.name, s.patients.c.id)
@@ -228,7 +271,7 @@ class PeopleMixin(RepositoryBase):
     def set_metric_priority(self, principal: Principal, patient_id: int, metric: str,
                             ordered_source_ids: list[int]) -> None:
         """Rank sources for one metric (first wins); rollups of that metric are rebuilt."""
-        self.authorize(principal, patient_id)
+        self.authorize_change(principal, patient_id)
         known = {i for i, *_ in self.sources(principal, patient_id)}
         if set(ordered_source_ids) - known:
             raise ValueError(f"unknown sources for patient {patient_id}: "
