@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dash import Dash
 
-from callbacks import clinical, explorer, jobs, notes, overview, patients, report, sources
+from callbacks import (
+    admin_audit,
+    clinical,
+    explorer,
+    jobs,
+    notes,
+    overview,
+    patients,
+    report,
+    sources,
+)
 from settings import Settings
 
 
@@ -18,3 +28,4 @@ def register_all(app: Dash, settings: Settings) -> None:
     clinical.register(app)
     notes.register(app)
     report.register(app, settings)
+    admin_audit.register(app)
