@@ -12,7 +12,8 @@ from flask_login import current_user
 from auth.principal import repository
 from data.access import AccessDenied
 
-PUBLIC_PATHS = frozenset({"/login", "/logout", "/healthz", "/favicon.ico"})
+PUBLIC_PATHS = frozenset({"/login", "/logout", "/healthz", "/favicon.ico",
+                          "/login/oidc", "/login/oidc/callback"})  # single sign-on
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 XHR_PREFIXES = ("/_dash-", "/api/", "/_reload-hash")
 
