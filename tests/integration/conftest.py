@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -28,10 +29,11 @@ class World:
     day: int  # UTC midnight on the first day of data, ten days ago
 
 
-def make_world(tmp_path, database_url: str | None = None, redis_url: str | None = None) -> World:
-    """An app on a fresh database with a small, known cast."""
+def make_world(tmp_path, database_url: str | None = None, redis_url: str | None = None,
+               **overrides) -> World:
+    """An app on a fresh database with a small, known cast (`overrides`: other settings)."""
     settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=redis_url,
-                        secret_key="test-secret", _env_file=None)
+                        secret_key="test-secret", _env_file=None, **overrides)
     app = create_app(settings)
     repo: Repository = app.server.extensions["healthdash.repository"]
     upgrade(repo.engine)
@@ -61,10 +63,33 @@ def world(tmp_path) -> World:
     return make_world(tmp_path)
 
 
-def login(client, email: str, password: str = PASSWORD, next_url: str | None = None):
-    """Sign in through the real form."""
+def form_token(client) -> str:
+    """The CSRF token in the sign-in form's hidden field, as a browser receives it."""
+    html = client.get("/login").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the sign-in form carries a CSRF token"
+    return match.group(1)
+
+
+def page_token(client) -> str:
+    """The CSRF token a signed-in page gives its scripts (<meta name="csrf-token">)."""
+    html = client.get("/", follow_redirects=True).get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "the page carries a CSRF token"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = PASSWORD, next_url: str | None = None,
+          csrf: bool = True):
+    """Sign in through the real form; then send the page's CSRF token on every request,
+    as assets/csrf.js does in the browser (csrf=False leaves that out)."""
     url = "/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"email": email, "password": password})
+    client.environ_base.pop("HTTP_X_CSRF_TOKEN", None)
+    response = client.post(url, data={"email": email, "password": password,
+                                      "csrf_token": form_token(client)})
+    if csrf and response.status_code == 302:
+        client.environ_base["HTTP_X_CSRF_TOKEN"] = page_token(client)
+    return response
 
 
 def header_callback(patient_id: int) -> dict:
