@@ -88,3 +88,85 @@ def test_init_db_on_postgresql_reports_capabilities(tmp_path, pg_database):
     assert "database: postgresql" in result.stdout
     assert "no TimescaleDB" in result.stdout  # not packaged on this machine
     assert healthdash(tmp_path, "init-db", database_url=pg_database).returncode == 0
+
+
+# --- audit ------------------------------------------------------------------------------
+
+def _audit_repo(url: str):
+    from data.access import Principal
+    from data.db import make_engine
+    from data.repository import Repository
+
+    repo = Repository(make_engine(url))
+    doc = Principal(7, "clinician")
+    for i in range(5):
+        repo.record("read", actor=doc, actor_label="doc@example.org", patient_id=1,
+                    target=f"callback panel-{i}", detail={"range": "90d"}, ip="127.0.0.1")
+    return repo
+
+
+def _tamper(repo, sql: str) -> None:
+    """What the database's owner could do: switch the append-only guard off, then edit."""
+    from sqlalchemy import text
+
+    with repo.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+            conn.execute(text(sql))
+            conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+        else:
+            for event in ("update", "delete"):
+                conn.execute(text(f"DROP TRIGGER IF EXISTS audit_events_no_{event}"))
+            conn.execute(text(sql))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def audit_db(request, tmp_path):
+    """A migrated database URL on each dialect, with five audit events."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'audit.db'}"
+        assert healthdash(tmp_path, "init-db", database_url=url).returncode == 0
+    else:
+        from tests.conftest import _truncate
+
+        _truncate(request.getfixturevalue("pg_engine"))
+        url = request.getfixturevalue("pg_database")
+    repo = _audit_repo(url)
+    yield url, repo
+    repo.engine.dispose()
+
+
+@pytest.mark.parametrize("sql, problem, checked", [
+    ("UPDATE audit_events SET target = 'callback nothing' WHERE id = 3",
+     "event 3 was changed after it was written", 2),
+    ("DELETE FROM audit_events WHERE id = 2", "events 2–2 are missing", 1),
+])
+def test_audit_verify_finds_a_tampered_event(tmp_path, audit_db, sql, problem, checked):
+    url, repo = audit_db
+    intact = healthdash(tmp_path, "audit", "verify", database_url=url)
+    assert intact.returncode == 0, intact.stderr
+    head = repo.verify_audit().head
+    assert intact.stdout.splitlines() == ["audit log intact: 5 events checked",
+                                          f"head hash: {head}"]
+    _tamper(repo, sql)
+    broken = healthdash(tmp_path, "audit", "verify", database_url=url)
+    print(f"$ healthdash audit verify   # {url.split(':')[0]}, after: {sql}\n{broken.stdout}")
+    assert broken.returncode == 1, broken.stderr
+    lines = broken.stdout.splitlines()
+    assert lines[0] == f"audit log BROKEN at event 3: {problem}"
+    assert lines[1] == f"events checked before it: {checked}"
+
+
+def test_cli_export_is_audited_as_the_operator(tmp_path, audit_db):
+    url, repo = audit_db
+    from data.access import Principal
+
+    pid = repo.create_patient("Cli Example", "UTC")
+    result = healthdash(tmp_path, "export", "--patient", str(pid), "--metric", "steps",
+                        database_url=url)
+    assert result.returncode == 0, result.stderr
+    event = repo.audit_events(Principal(1, "admin"), action="read", limit=1)[0]
+    assert event.target == "cli export" and event.patient_id == pid
+    assert event.actor_role == "system" and event.actor.startswith("system (")
+    assert event.detail == {"format": "csv", "metric": "steps", "resolution": "day"}
+    assert healthdash(tmp_path, "audit", "verify", database_url=url).returncode == 0
