@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import Dash
 
 from callbacks import (
+    admin,
     admin_audit,
     clinical,
     explorer,
@@ -13,6 +14,7 @@ from callbacks import (
     overview,
     patients,
     report,
+    sharing,
     sources,
 )
 from settings import Settings
@@ -29,3 +31,5 @@ def register_all(app: Dash, settings: Settings) -> None:
     notes.register(app)
     report.register(app, settings)
     admin_audit.register(app)
+    sharing.register(app)
+    admin.register(app)

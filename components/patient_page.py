@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from dash.development.base_component import Component
 
 from components import ids
 from components.layouts import GRAPH_CONFIG, job_panel
@@ -66,8 +67,8 @@ def review_bar() -> html.Div:
     ], className="review-bar")
 
 
-def notes_panel() -> html.Section:
-    """Notes on the timeline (markers on every chart) and a form to add one."""
+def notes_panel(can_write: bool = True) -> html.Section:
+    """Notes on the timeline (markers on every chart) and, for those who may write, a form."""
     return html.Section([
         html.H2("Notes", id="h-notes"),
         html.Ul(id=ids.CLIN_NOTE_LIST, className="note-list"),
@@ -79,19 +80,27 @@ def notes_panel() -> html.Section:
                       placeholder="e.g. started amlodipine 5 mg", className="form-control"),
             html.Button("Add note", id=ids.CLIN_NOTE_ADD, className="btn btn-primary mt-2"),
             html.Span(id=ids.CLIN_NOTE_STATUS, role="status", className="ms-2"),
-        ], className="note-form"),
+        ], className="note-form") if can_write else None,
     ], className="chart-card clinical-panel", id="panel-notes",
         **{"aria-labelledby": "h-notes"})
 
 
-def clinical_page(patient_id: int | None, *, clinician: bool) -> html.Div:
-    """Header, KPI cards, the range, and every clinical panel of one patient."""
+def clinical_page(patient_id: int | None, *, clinician: bool, can_write: bool = True,
+                  notice: Component | None = None) -> html.Div:
+    """Header, KPI cards, the range, and every clinical panel of one patient.
+
+    `clinician` adds review, report and maintenance controls; `can_write` False (caregivers,
+    break-glass admins: `Repository.can_change`) leaves out every control that changes
+    data, so the page is read-only. `notice` is shown above the panels.
+    """
+    clinician = clinician and can_write
     heat_options = [{"label": catalog.get(m).name, "value": m} for m in HEATMAP_METRICS]
     col = {"lg": 6, "xs": 12}
     return html.Div([
         dcc.Store(id=ids.PATIENT_STORE, data=patient_id),
         dcc.Store(id=ids.CLIN_NOTES_VERSION, data=0),
         html.H1(id=ids.PATIENT_HEADER, children="Patient"),
+        notice,
         review_bar() if clinician else None,
         toolbar(),
         html.Div(id=ids.KPI_ROW, className="kpi-row"),
@@ -118,7 +127,7 @@ def clinical_page(patient_id: int | None, *, clinician: bool) -> html.Div:
                            dbc.Select(id=ids.CLIN_HEATMAP_METRIC, options=heat_options,
                                       value="heart_rate", className="form-select"),
                            _graph("heatmap", 300, "Weekday by hour pattern")), **col),
-            dbc.Col(notes_panel(), **col),
+            dbc.Col(notes_panel(can_write), **col),
         ], className="g-3"),
         job_panel() if clinician else None,
     ])

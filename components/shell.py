@@ -11,9 +11,12 @@ from components import ids
 LINKS = {
     "patient": (("Overview", "/"), ("Heart rate", "/metrics/heart_rate"),
                 ("Steps", "/metrics/steps"), ("Weight", "/metrics/body_mass"),
-                ("Data sources", "/sources")),
+                ("Data sources", "/sources"), ("Sharing", "/settings/sharing")),
+    "caregiver": (("My patients", "/"),),
     "clinician": (("Patients", "/patients"),),
-    "admin": (("Patients", "/patients"),),
+    # admins read patient data only through break-glass: "Patients" lists those sessions
+    "admin": (("Users", "/admin/users"), ("Break-glass", "/admin/break-glass"),
+              ("Patients", "/patients"), ("Audit log", "/admin/audit")),
 }
 
 
