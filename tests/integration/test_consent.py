@@ -368,3 +368,82 @@ def test_audit_events_roll_back_with_a_refused_change(repo, cast):
         repo.start_break_glass(cast["admin"], 999_999, "A perfectly good reason")
     assert repo.audit_events(SYSTEM, patient_id=999_999) == []
     assert repo.verify_audit().ok
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def test_create_user_makes_a_caregiver(tmp_path):
+    from tests.integration.test_cli import healthdash
+
+    assert healthdash(tmp_path, "init-db").returncode == 0
+    result = healthdash(tmp_path, "create-user", "carer@example.org", "--role", "caregiver",
+                        "--name", "Carl", "--password-stdin", stdin="long enough pw\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["user id: 1"], "a caregiver gets no patient record"
+    from data.db import make_engine
+
+    user = Repository(make_engine(f"sqlite:///{tmp_path / 'healthdash.db'}")).user_by_email(
+        "carer@example.org")
+    assert user is not None and user.role == "caregiver"
+
+
+# --- over HTTP (Flask test client, SQLite) ------------------------------------------------
+
+
+def _callback(output_ids: list[tuple[str, str]], inputs: list, state: list) -> dict:
+    return {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in output_ids) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in output_ids],
+        "inputs": inputs, "state": state, "changedPropIds": [],
+    }
+
+
+def _add_note(patient_id: int) -> dict:
+    body = _callback(
+        [("clin-notes-version", "data"), ("clin-note-status", "children"),
+         ("clin-note-text", "value")],
+        [{"id": "clin-note-add", "property": "n_clicks", "value": 1}],
+        [{"id": "clin-note-when", "property": "value", "value": None},
+         {"id": "clin-note-text", "property": "value", "value": "a caregiver's note"},
+         {"id": "clin-notes-version", "property": "data", "value": 0},
+         {"id": "patient-store", "property": "data", "value": patient_id}])
+    body["changedPropIds"] = ["clin-note-add.n_clicks"]
+    return body
+
+
+def test_over_http_a_caregiver_reads_until_revoked_and_never_writes(world):
+    from auth.passwords import hash_password
+    from tests.integration.conftest import PASSWORD, login, panel_callback
+
+    repo, a = world.repo, world.patient_a
+    carer = repo.create_user("carl.carer@example.org", "Carl", "caregiver",
+                             hash_password(PASSWORD))
+    ada = repo.principal_for(repo.user_by_email("ada@example.org"))
+    token = repo.invite_caregiver(ada, a, "carl.carer@example.org")
+    client = world.app.server.test_client()
+    login(client, "carl.carer@example.org")
+    assert client.post("/_dash-update-component", json=panel_callback(a)).status_code == 403
+    accept = _callback([("accept-status", "children"), ("accept-button", "disabled")],
+                       [{"id": "accept-button", "property": "n_clicks", "value": 1}],
+                       [{"id": "accept-token", "property": "data", "value": token}])
+    response = client.post("/_dash-update-component", json=accept)
+    assert response.status_code == 200 and "Ada Lovelace-Example" in response.get_data(
+        as_text=True)
+    assert client.post("/_dash-update-component", json=panel_callback(a)).status_code == 200
+    assert client.post("/_dash-update-component", json=_add_note(a)).status_code == 403
+    assert repo.notes(SYSTEM, a) == []
+    assert client.post("/_dash-update-component",
+                       json=panel_callback(world.patient_b)).status_code == 403
+    # the sharing page's callbacks belong to patients
+    lists = _callback([("caregiver-list", "children"), ("pending-list", "children"),
+                       ("clinician-list", "children"), ("break-glass-seen", "children")],
+                      [{"id": "sharing-version", "property": "data", "value": 0}], [])
+    assert client.post("/_dash-update-component", json=lists).status_code == 403
+    repo.revoke_caregiver(ada, a, carer)
+    assert client.post("/_dash-update-component", json=panel_callback(a)).status_code == 403
+    # Ada sees her own sharing lists
+    own = world.app.server.test_client()
+    login(own, "ada@example.org")
+    response = own.post("/_dash-update-component", json=lists)
+    assert response.status_code == 200 and "No caregivers." in response.get_data(as_text=True)
