@@ -150,15 +150,9 @@ class WriteMixin(RepositoryBase):
         by_metric = {metric: 0 for metric, _ in groups}
         with raw.cursor() as cur:
             binary = self._pg_binary_ok(cur, "observations")
-            values = ", ".join(["(%s::text, %s::bigint, %s::bigint)"] * len(groups))
-            params: list[Any] = []
-            for metric, idx in groups:
-                params += (metric, int(cols.start[idx[0]]), int(cols.start[idx[-1]]))
-            cur.execute(
-                f"SELECT v.m FROM (VALUES {values}) AS v(m, lo, hi) WHERE EXISTS ("
-                "SELECT 1 FROM observations o WHERE o.patient_id = %s AND o.metric = v.m "
-                "AND o.start_ts BETWEEN v.lo AND v.hi)", [*params, pid])
-            overlapping = {m for (m,) in cur.fetchall()}
+            overlapping = self._pg_overlapping(cur, pid, [
+                (metric, int(cols.start[idx[0]]), int(cols.start[idx[-1]]))
+                for metric, idx in groups])
             direct = [g for g in groups if g[0] not in overlapping]
             careful = [g for g in groups if g[0] in overlapping]
             if direct:
@@ -188,6 +182,16 @@ class WriteMixin(RepositoryBase):
                     by_metric[metric] += n
                 cur.execute("TRUNCATE observations_stage")
         return by_metric
+
+    def _pg_overlapping(self, cur: Any, pid: int, ranges: list[tuple[str, int, int]]) -> set:
+        """The metrics of (metric, first start, last start) that have a stored row whose
+        start lies in that range (one index probe each, one round trip)."""
+        values = ", ".join(["(%s::text, %s::bigint, %s::bigint)"] * len(ranges))
+        cur.execute(
+            f"SELECT v.m FROM (VALUES {values}) AS v(m, lo, hi) WHERE EXISTS ("
+            "SELECT 1 FROM observations o WHERE o.patient_id = %s AND o.metric = v.m "
+            "AND o.start_ts BETWEEN v.lo AND v.hi)", [*(x for r in ranges for x in r), pid])
+        return {m for (m,) in cur.fetchall()}
 
     def _pg_binary_ok(self, cur: Any, table: str) -> bool:
         """Whether `table`'s columns have the types the binary COPY writes (asked once)."""

@@ -12,9 +12,12 @@ from sqlalchemy import func, select
 
 from bench.applehealth_gen import generate_export
 from data.access import Principal
+from data.collectors.apple_health_types import RowColumns
 from data.dispatch import run_in_process
 from data.importer import run_import
 from data.queries import SeriesQuery
+from data.repository import ObservationBatch
+from data.repository.observations import subtract_windows
 from data.schema import observations
 
 SYSTEM = Principal.system()
@@ -134,3 +137,72 @@ def test_cancel_stops_after_the_current_batch_and_keeps_what_was_stored(repo, ex
     assert stored(repo) == cancelled.rows_inserted
     resumed = run_import(repo, job.id)
     assert resumed.state == "done" and stored(repo) > cancelled.rows_inserted
+
+
+# --- the bulk writer's paths (rows as columns, direct COPY and its fallbacks) --------------
+
+KINDS = {"Anna’s Apple Watch": "watch", "Anna’s iPhone": "phone"}
+T0 = int(datetime(2025, 3, 1, 7, tzinfo=UTC).timestamp())
+
+
+def heart_rows(n: int) -> list[tuple]:
+    return [("heart_rate", T0 + 60 * i, T0 + 60 * i, 60, 60.0 + i % 7, "Anna’s Apple Watch")
+            for i in range(n)]
+
+
+def test_rows_as_columns_store_like_tuples_and_a_repeated_row_counts_once(repo):
+    patient = repo.create_patient("Anna Example", "Europe/Paris")
+    rows = [*heart_rows(40), *heart_rows(10),
+            ("steps", T0, T0 + 600, 60, 100.0, "Anna’s iPhone")]
+    first = repo.upsert_observations(ObservationBatch(patient, RowColumns.from_rows(rows), KINDS))
+    assert (first.inserted, first.duplicates) == (41, 10)
+    again = repo.upsert_observations(ObservationBatch(patient, rows, KINDS))
+    assert (again.inserted, again.duplicates) == (0, 51)
+    assert stored(repo) == 41
+    steps = repo.series(SYSTEM, SeriesQuery(patient, "steps", resolution="day"))
+    assert steps.value.tolist() == [pytest.approx(100.0)]
+
+
+def test_bad_rows_as_columns_are_refused_by_row(repo):
+    patient = repo.create_patient("Anna Example", "Europe/Paris")
+    bad = RowColumns.from_rows([*heart_rows(3), ("heart_rate", T0, T0 - 1, 60, 70.0, "x")])
+    with pytest.raises(ValueError, match=r"row 3 \(heart_rate\) ends before it starts"):
+        repo.upsert_observations(ObservationBatch(patient, bad, KINDS))
+    assert stored(repo) == 0
+
+
+def test_postgresql_direct_copy_falls_back_when_a_stored_row_was_not_seen(repo, monkeypatch):
+    """A writer that slipped a row in after the overlap check: the direct COPY fails on the
+    key, is rolled back to its savepoint, and the careful path stores the rest once."""
+    if repo.sqlite:
+        pytest.skip("PostgreSQL only")
+    patient = repo.create_patient("Anna Example", "Europe/Paris")
+    rows = heart_rows(30)
+    repo.upsert_observations(ObservationBatch(patient, rows[10:20], KINDS))
+    monkeypatch.setattr(type(repo), "_pg_overlapping", lambda *_args: set())
+    result = repo.upsert_observations(ObservationBatch(patient, rows, KINDS))
+    assert (result.inserted, result.duplicates) == (20, 10)
+    assert stored(repo) == 30
+
+
+def test_postgresql_text_copy_when_a_table_is_not_laid_out_as_expected(repo, monkeypatch):
+    if repo.sqlite:
+        pytest.skip("PostgreSQL only")
+    monkeypatch.setattr(type(repo), "_pg_binary_ok", lambda *_args: False)
+    patient = repo.create_patient("Anna Example", "Europe/Paris")
+    rows = [*heart_rows(30), ("steps", T0, T0 + 600, 60, 100.0, "Anna’s iPhone")]
+    assert repo.upsert_observations(ObservationBatch(patient, rows, KINDS)).inserted == 31
+    assert repo.upsert_observations(ObservationBatch(patient, rows, KINDS)).inserted == 0
+    steps = repo.series(SYSTEM, SeriesQuery(patient, "steps", resolution="day"))
+    assert steps.value.tolist() == [pytest.approx(100.0)]
+
+
+def test_subtract_windows():
+    day = 86_400
+    windows = {"steps": [(0, 10 * day), (20 * day, 30 * day)], "heart_rate": [(0, day)]}
+    minus = {"steps": [(2 * day, 4 * day), (8 * day, 22 * day)]}
+    assert subtract_windows(windows, minus) == {
+        "steps": [(0, 2 * day), (4 * day, 8 * day), (22 * day, 30 * day)],
+        "heart_rate": [(0, day)],
+    }
+    assert subtract_windows({"steps": [(0, day)]}, {"steps": [(0, 2 * day)]}) == {}
