@@ -25,7 +25,11 @@
     }
   }
 
+  var leaving = false;
+
   function toSignIn() {
+    if (leaving) { return; }  // several callbacks fail at once: go only once
+    leaving = true;
     var here = window.location.pathname + window.location.search;
     window.location.assign("/login?next=" + encodeURIComponent(here));
   }

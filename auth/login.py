@@ -132,7 +132,7 @@ def load_user(user_id: str) -> SessionUser | None:
                                max_age_s=settings.session_max_hours * 3600)
     record = repo.user_by_id(int(user_id))
     if check.user_id is None or check.user_id != int(user_id):
-        if check.expired and record is not None:
+        if check.ended_now and record is not None:
             repo.record("session_expired", actor=repo.principal_for(record),
                         actor_label=record.email, target=f"user:{record.id}",
                         detail={"reason": check.expired}, ip=request.remote_addr)

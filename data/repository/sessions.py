@@ -30,12 +30,15 @@ def token_digest(token: str) -> str:
 class SessionCheck:
     """The outcome of looking a session token up.
 
-    `user_id` is set only when the session is live; `expired` says why it is not ("idle",
-    "lifetime") when it ran out just now, so the caller can tell the person and audit it.
+    `user_id` is set only when the session is live. `expired` says why a session ran out
+    ("idle", "lifetime"; empty for an unknown or signed-out one), the same for every request
+    that still carries it, so the person is told why; `ended_now` is true for the one check
+    that ended it (audit it once).
     """
 
     user_id: int | None
     expired: str = ""
+    ended_now: bool = False
     session_id: str = ""
 
 
@@ -70,8 +73,8 @@ class SessionsMixin(RepositoryBase):
                       now: int | None = None) -> SessionCheck:
         """The user of a live session (touching it), or why there is none.
 
-        An idle or too old session is ended here, once: a later check of the same token
-        reports it as simply unknown (no second expiry event).
+        An idle or too old session is ended here, once (`ended_now`); later checks of the
+        same token report the same reason.
         """
         ts = now_ts() if now is None else now
         sid = token_digest(token)
@@ -81,18 +84,22 @@ class SessionsMixin(RepositoryBase):
                 select(t.c.user_id, t.c.created_ts, t.c.last_seen_ts, t.c.ended_ts)
                 .where(t.c.id == sid)
             ).first()
-            if row is None or row.ended_ts is not None:
+            if row is None:
                 return SessionCheck(None, session_id=sid)
+            end = ts if row.ended_ts is None else row.ended_ts
             reason = ""
-            if ts - row.created_ts > max_age_s:
+            if end - row.created_ts > max_age_s:
                 reason = "lifetime"
-            elif ts - row.last_seen_ts > idle_s:
+            elif end - row.last_seen_ts > idle_s:
                 reason = "idle"
+            if row.ended_ts is not None:  # ended earlier: by sign-out, or it ran out then
+                return SessionCheck(None, expired=reason, session_id=sid)
             if reason:
                 ended = conn.execute(
                     update(t).where(t.c.id == sid, t.c.ended_ts.is_(None)).values(ended_ts=ts)
                 ).rowcount
-                return SessionCheck(None, expired=reason if ended else "", session_id=sid)
+                return SessionCheck(None, expired=reason, ended_now=bool(ended),
+                                    session_id=sid)
             if ts - row.last_seen_ts >= TOUCH_EVERY_S:
                 conn.execute(update(t).where(t.c.id == sid).values(last_seen_ts=ts))
             return SessionCheck(row.user_id, session_id=sid)

@@ -38,7 +38,9 @@ class Site:
 def site(tmp_path_factory) -> Iterator[Site]:
     """The app over HTTP on 127.0.0.1, seeded with 60 days of demo data for 3 patients."""
     data_dir = tmp_path_factory.mktemp("site")
-    settings = Settings(data_dir=data_dir, secret_key="browser-test", _env_file=None)
+    # every test signs in from 127.0.0.1: lift the sign-in rate limit (tested on its own)
+    settings = Settings(data_dir=data_dir, secret_key="browser-test",
+                        login_rate_limit="1000 per minute", _env_file=None)
     app = create_app(settings)
     repo: Repository = app.server.extensions["healthdash.repository"]
     upgrade(repo.engine)

@@ -399,6 +399,10 @@ def test_https_behind_a_trusted_proxy_gets_hsts(tmp_path):
 
 # --- the repository's side, on SQLite and PostgreSQL -------------------------------------
 
+def live_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def test_sessions_and_lockout_in_the_repository(repo):
     uid = repo.create_user("eve@example.org", "Eve", "patient", None)
     t0 = 1_800_000_000
@@ -406,15 +410,18 @@ def test_sessions_and_lockout_in_the_repository(repo):
     limits = {"idle_s": 900, "max_age_s": 12 * 3600}
     assert repo.check_session(token, now=t0 + 899, **limits).user_id == uid
     assert repo.check_session("not-a-token", now=t0, **limits).user_id is None
-    assert repo.check_session(token, now=t0 + 899 + 901, **limits).expired == "idle"
-    assert repo.check_session(token, now=t0 + 899 + 902, **limits).expired == "", "once"
+    first = repo.check_session(token, now=t0 + 899 + 901, **limits)
+    assert first.expired == "idle" and first.ended_now and first.user_id is None
+    again = repo.check_session(token, now=t0 + 899 + 902, **limits)
+    assert again.expired == "idle" and not again.ended_now, "the same reason, audited once"
     old = repo.start_session(uid, now=t0)
     for minute in range(1, 12 * 4 + 1):  # busy every 15 minutes for 12 hours
         assert repo.check_session(old, now=t0 + minute * 900, **limits).user_id == uid
     assert repo.check_session(old, now=t0 + 12 * 3600 + 1, **limits).expired == "lifetime"
     live = repo.start_session(uid, now=t0)
     assert repo.end_session(live, now=t0 + 1) and not repo.end_session(live, now=t0 + 2)
-    assert repo.check_session(live, now=t0 + 3, **limits).user_id is None
+    assert repo.check_session(live, now=t0 + 3, **limits) == type(first)(
+        None, session_id=live_id(live))
     others = [repo.start_session(uid) for _ in range(2)]
     assert repo.end_user_sessions(uid) == 2
     assert all(repo.check_session(o, **limits).user_id is None for o in others)
