@@ -31,7 +31,12 @@ class World:
 
 def make_world(tmp_path, database_url: str | None = None, redis_url: str | None = None,
                **overrides) -> World:
-    """An app on a fresh database with a small, known cast (`overrides`: other settings)."""
+    """An app on a fresh database with a small, known cast (`overrides`: other settings).
+
+    Tests sign in many times from one address: the sign-in rate limit is lifted unless a
+    test sets its own (tests/integration/test_signin_security.py does).
+    """
+    overrides.setdefault("login_rate_limit", "1000 per minute")
     settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=redis_url,
                         secret_key="test-secret", _env_file=None, **overrides)
     app = create_app(settings)
