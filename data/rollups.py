@@ -79,6 +79,23 @@ def compute(
     return _instant(rows, width)
 
 
+def compute_hour_and_day(
+    rows: RawRows, kind: RollupKind, priority: dict[int, int]
+) -> tuple[Rollup, Rollup]:
+    """`compute` at both resolutions, equal to two calls of it; cumulative and category
+    metrics spread their rows over minutes and pick the winning source once for both."""
+    if len(rows) == 0:
+        return _empty(), _empty()
+    if kind == "cumulative":
+        minutes = _cumulative_minutes(rows, priority)
+        return (_cumulative_buckets(rows, minutes, HOUR),
+                _cumulative_buckets(rows, minutes, DAY))
+    if kind == "category":
+        pieces = _category_pieces(rows, priority)
+        return _category_buckets(pieces, HOUR), _category_buckets(pieces, DAY)
+    return _instant(rows, HOUR), _instant(rows, DAY)
+
+
 def _empty() -> Rollup:
     i, f = np.array([], dtype=np.int64), np.array([], dtype=np.float64)
     return Rollup(i, i, i, i, i, f, f, f, f, i)
@@ -160,6 +177,11 @@ def _top_source(bucket: np.ndarray, src: np.ndarray, amount: np.ndarray,
 
 
 def _cumulative(rows: RawRows, priority: dict[int, int], width: int) -> Rollup:
+    return _cumulative_buckets(rows, _cumulative_minutes(rows, priority), width)
+
+
+def _cumulative_minutes(rows: RawRows, priority: dict[int, int]) -> tuple[np.ndarray, ...]:
+    """The winning (row, minute) pieces and their amounts, and one value per minute."""
     row, minute, _seg, share = spread_over_minutes(rows.start, rows.end)
     keep = _winners(row, minute, rows, priority)
     row, minute, share = row[keep], minute[keep], share[keep]
@@ -170,6 +192,11 @@ def _cumulative(rows: RawRows, priority: dict[int, int], width: int) -> Rollup:
     per_minute = np.add.reduceat(amount[order], starts)
     m_minute = minute[order][starts]
     m_off = off[order][starts]
+    return row, minute, off, amount, per_minute, m_minute, m_off
+
+
+def _cumulative_buckets(rows: RawRows, minutes: tuple[np.ndarray, ...], width: int) -> Rollup:
+    row, minute, off, amount, per_minute, m_minute, m_off = minutes
     bucket = (m_minute * 60 + m_off * 60) // width * width
     b_order, b_starts, b_sizes = _groups(bucket)
     vals = per_minute[b_order]
@@ -193,7 +220,11 @@ def _cumulative(rows: RawRows, priority: dict[int, int], width: int) -> Rollup:
 
 def _category(rows: RawRows, priority: dict[int, int], width: int) -> Rollup:
     """Minutes per stage; InBed (0) is de-duplicated on its own, never mixed with stages."""
-    shift = NIGHT_SHIFT_S if width == DAY else 0
+    return _category_buckets(_category_pieces(rows, priority), width)
+
+
+def _category_pieces(rows: RawRows, priority: dict[int, int]) -> list[tuple[np.ndarray, ...]]:
+    """Winning (minute, offset, stage, source, minutes) pieces, InBed and stages apart."""
     stage_all = rows.value.astype(np.int64)
     pieces = []
     for mask in (stage_all == 0, stage_all != 0):
@@ -204,10 +235,17 @@ def _category(rows: RawRows, priority: dict[int, int], width: int) -> Rollup:
         keep = _winners(row, minute, sub, priority) & (seg > 0)
         row, minute, seg = row[keep], minute[keep], seg[keep]
         off = sub.offset_min[row].astype(np.int64)
-        pieces.append((
-            (minute * 60 + off * 60 + shift) // width * width, sub.value[row].astype(np.int64),
-            minute * 60, off, sub.source_id[row].astype(np.int64), seg / 60.0,
-        ))
+        pieces.append((minute, off, sub.value[row].astype(np.int64),
+                       sub.source_id[row].astype(np.int64), seg / 60.0))
+    return pieces
+
+
+def _category_buckets(found: list[tuple[np.ndarray, ...]], width: int) -> Rollup:
+    """Category rollups of `_category_pieces` at one resolution."""
+    # A night belongs to the local date it ends: shifted by NIGHT_SHIFT_S for days.
+    shift = NIGHT_SHIFT_S if width == DAY else 0
+    pieces = [((minute * 60 + off * 60 + shift) // width * width, stage, minute * 60, off, src,
+               minutes) for minute, off, stage, src, minutes in found]
     if not pieces:
         return _empty()
     bucket, stage, utc, off, src, minutes = (np.concatenate(p) for p in zip(*pieces, strict=True))
@@ -224,4 +262,3 @@ def _category(rows: RawRows, priority: dict[int, int], width: int) -> Rollup:
         sum=total, min=total, max=total, mean=total,
         source_id=_top_source(key, src, minutes, groups),
     )
-

@@ -15,7 +15,7 @@ from data import catalog
 from data import schema as s
 from data.collectors.apple_health_types import RowColumns
 from data.repository.base import RepositoryBase, insert_rows, now_ts
-from data.rollups import DAY, NO_SOURCE, RawRows, Rollup, compute
+from data.rollups import DAY, NO_SOURCE, RawRows, Rollup, compute_hour_and_day
 
 # (metric, start_ts, end_ts, utc_offset_min, value, source name)
 Row = tuple[str, int, int, int, float, str]
@@ -289,8 +289,9 @@ class WriteMixin(RepositoryBase):
         `sink`. Returns the number of days."""
         kind = catalog.get(metric).kind
         rows = self._read_raw(conn, patient_id, metric, lo - MARGIN_S, hi + MARGIN_S)
-        for table, res in ((s.rollup_hourly, "hour"), (s.rollup_daily, "day")):
-            sink.add(table, metric, compute(rows, kind, priority, res).within(lo, hi))
+        hourly, daily = compute_hour_and_day(rows, kind, priority)
+        sink.add(s.rollup_hourly, metric, hourly.within(lo, hi))
+        sink.add(s.rollup_daily, metric, daily.within(lo, hi))
         return (hi - lo) // DAY
 
     def _delete_rollups(self, conn: Connection, patient_id: int, metric: str, lo: int,

@@ -7,6 +7,7 @@ import time
 import zipfile
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
@@ -18,6 +19,7 @@ from data.importer import run_import
 from data.queries import SeriesQuery
 from data.repository import ObservationBatch
 from data.repository.observations import subtract_windows
+from data.rollups import RawRows, compute, compute_hour_and_day
 from data.schema import observations
 
 SYSTEM = Principal.system()
@@ -206,3 +208,21 @@ def test_subtract_windows():
         "heart_rate": [(0, day)],
     }
     assert subtract_windows({"steps": [(0, day)]}, {"steps": [(0, 2 * day)]}) == {}
+
+
+@pytest.mark.parametrize("kind", ["instant", "cumulative", "interval", "category"])
+def test_hour_and_day_rollups_in_one_pass_equal_two_computes(kind):
+    rng = np.random.default_rng(3)
+    n = 2_000
+    start = np.sort(rng.integers(T0, T0 + 20 * 86_400, n))
+    length = rng.integers(0, 4 * 3600 if kind == "category" else 900, n)
+    value = (rng.integers(0, 6, n) if kind == "category" else rng.random(n) * 100).astype(float)
+    rows = RawRows(start, start + length, rng.choice([60, 120, -300], n), value,
+                   rng.integers(1, 4, n))
+    priority = {1: 10, 2: 20}
+    pair = compute_hour_and_day(rows, kind, priority)
+    for got, resolution in zip(pair, ("hour", "day"), strict=True):
+        want = compute(rows, kind, priority, resolution)
+        for name in ("category", "bucket", "utc_start", "utc_offset_min", "n", "sum", "min",
+                     "max", "mean", "source_id"):
+            assert np.array_equal(getattr(got, name), getattr(want, name)), (resolution, name)
