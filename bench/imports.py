@@ -12,7 +12,8 @@ process, so that wall time and peak RSS belong to that tool alone:
   handler that only counts `Record` elements; no DTD handling (the generated DTD is
   well-formed, and expat has nothing to expand in it);
 - healthkit-to-sqlite, the established open tool (Apache-2.0), from its own throwaway venv
-  (`--h2s`), never installed into the project;
+  (`--h2s`; the default /tmp/h2s-venv is created with pip when missing), never installed
+  into the project;
 - ours: `data.importer.run_import` into a fresh SQLite file and into a fresh PostgreSQL
   database (`--pg-url`, created before and dropped after each run). The child process
   migrates the empty database, adds the patient, queues the job and runs it: the parser in
@@ -551,6 +552,23 @@ def h2s_version(h2s: str) -> str:
     return found.group(1) if found else "?"
 
 
+def ensure_h2s(h2s: str) -> None:
+    """Create healthkit-to-sqlite's throwaway venv when the default one is missing (a
+    wiped /tmp); any other path must exist already."""
+    if h2s != DEFAULT_H2S:
+        raise SystemExit(f"{h2s} not found")
+    venv = Path(h2s).parent.parent
+    log(f"creating {venv} with healthkit-to-sqlite ...")
+    try:
+        subprocess.run(["python3", "-m", "venv",
+                        str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet",
+                        "healthkit-to-sqlite"], check=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise SystemExit(f"could not create {venv} ({exc}): python3 -m venv {venv} && "
+                         f"{venv}/bin/pip install healthkit-to-sqlite") from None
+
+
 # ------------------------------------------------------------------ profile
 
 
@@ -682,8 +700,7 @@ def main(argv: list[str] | None = None) -> int:
             recreate_pg_database(args.pg_url, create=False)
         return 0
     if H2S in args.tools and not Path(args.h2s).exists():
-        raise SystemExit(f"{args.h2s} not found: python3 -m venv /tmp/h2s-venv && "
-                         "/tmp/h2s-venv/bin/pip install healthkit-to-sqlite")
+        ensure_h2s(args.h2s)
 
     started = time.perf_counter()
     load_start = os.getloadavg()
