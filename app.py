@@ -18,16 +18,19 @@ from flask import Flask, jsonify, redirect, request
 from flask_caching import Cache
 from flask_login import current_user
 
+from api import errors as api_errors
 from api.imports import blueprint as imports_blueprint
+from api.openapi import blueprint as openapi_blueprint
 from api.reports import blueprint as reports_blueprint
 from api.v1 import blueprint as api_blueprint
-from auth import audit_hooks, guard, login, security
+from auth import audit_hooks, guard, login, oidc, security
 from callbacks import register_all
 from components.shell import shell
 from data.cache import QueryCache, cache_config
 from data.db import detect_capabilities, make_engine
 from data.dispatch import TASK_NAME, CeleryDispatcher, ProcessDispatcher, run_in_process
 from data.repository import Repository
+from data.secrets import SecretBox
 from settings import Settings, get_settings
 
 log = logging.getLogger("healthdash")
@@ -57,15 +60,20 @@ def create_app(settings: Settings | None = None) -> Dash:
     ))
     cache.init_app(server)
     repository = Repository(engine, QueryCache(cache.cache, settings.cache_ttl_s))
+    repository.configure_secrets(SecretBox.from_settings(settings.secret_keys,
+                                                         settings.secret_key))
     server.extensions["healthdash.repository"] = repository
     server.extensions["healthdash.settings"] = settings
     server.add_url_rule("/healthz", "healthz", lambda: jsonify(status="ok"))
     login.init_app(server)
+    oidc.init_app(server, settings)  # single sign-on, when the OIDC_* settings are set
     guard.init_app(server)
     audit_hooks.init_app(server)  # audit context per request (channel, client IP)
     server.register_blueprint(api_blueprint)
     server.register_blueprint(imports_blueprint)
     server.register_blueprint(reports_blueprint)
+    server.register_blueprint(openapi_blueprint)
+    api_errors.init_app(server)  # JSON errors under /api/, never a stack trace
     server.before_request(_send_clinicians_to_their_list)
 
     manager, celery_app = _background_manager(settings)

@@ -6,9 +6,10 @@ Bodies are streamed to disk in 1 MB pieces; no file is ever held in memory.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from auth.principal import current_principal, repository, require_scope
 from data.repository import Job
@@ -18,6 +19,8 @@ PIECE = 2**20
 CHUNK = 8 * 2**20
 ACCEPTED_TYPES = ("application/zip", "application/xml", "text/xml", "application/octet-stream",
                   "application/x-zip-compressed")
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+HEX_ID = re.compile(r"[0-9a-f]{32}")  # job and upload ids (uuid4 hex)
 
 
 class ImportRequestError(ValueError):
@@ -32,6 +35,15 @@ def _bad(exc: ImportRequestError):
 @blueprint.errorhandler(KeyError)
 def _missing(exc: KeyError):
     return jsonify(error="not found", detail=str(exc.args[0] if exc.args else exc)), 404
+
+
+@blueprint.url_value_preprocessor
+def _check_ids(_endpoint, values):
+    """A job or upload id that cannot exist is a 404 before the database sees it."""
+    for name in ("job_id", "upload_id"):
+        value = (values or {}).get(name)
+        if value is not None and not HEX_ID.fullmatch(value):
+            abort(404, description=f"no such {name.removesuffix('_id')}")
 
 
 def _settings():
@@ -49,17 +61,25 @@ def _submit(job: Job) -> None:
 
 
 def _patient_id() -> int:
-    raw = request.args.get("patient_id") or (request.get_json(silent=True) or {}).get(
-        "patient_id")
+    raw = request.args.get("patient_id")
+    if raw is None:
+        body = request.get_json(silent=True)
+        raw = body.get("patient_id") if isinstance(body, dict) else None
     try:
-        return int(raw)
-    except (TypeError, ValueError):
+        value = int(raw)
+    except (TypeError, ValueError, OverflowError):
         raise ImportRequestError("patient_id is required (an integer)") from None
+    if isinstance(raw, bool | float) or not 1 <= value <= MAX_ID:
+        raise ImportRequestError("patient_id is required (an integer)")
+    return value
 
 
-def _safe_name(name: str | None) -> str:
-    base = os.path.basename((name or "export.zip").replace("\\", "/")).strip() or "export.zip"
-    return base[:200]
+def _safe_name(name: object) -> str:
+    """The last path component of a client's file name, printable only; never a path."""
+    text = name if isinstance(name, str) else ""
+    text = "".join(c for c in text if c.isprintable())
+    base = os.path.basename(text.replace("\\", "/")).strip()
+    return base[:200] if base not in ("", ".", "..") else "export.zip"
 
 
 @blueprint.post("/imports/apple-health")
@@ -76,10 +96,14 @@ def import_apple_health():
     request.max_content_length = _settings().max_import_bytes
     target = _imports_dir() / f"{os.urandom(8).hex()}.upload"
     size = 0
-    with target.open("wb") as out:
-        while piece := request.stream.read(PIECE):
-            out.write(piece)
-            size += len(piece)
+    try:
+        with target.open("wb") as out:
+            while piece := request.stream.read(PIECE):
+                out.write(piece)
+                size += len(piece)
+    except BaseException:
+        target.unlink(missing_ok=True)  # too large, or the client went away: keep nothing
+        raise
     if size == 0:
         target.unlink()
         raise ImportRequestError("the request body is empty: send the export file")

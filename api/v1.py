@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from auth.principal import current_principal, repository
 from components.clinical_stats import (
@@ -35,6 +35,17 @@ class BadRequest(ValueError):
 def bad_request(exc: BadRequest):
     """400 with the reason."""
     return jsonify(error="bad request", detail=str(exc)), 400
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
+
+@blueprint.url_value_preprocessor
+def _check_ids(_endpoint, values):
+    """An id no row can have is a 404 here, not a database error."""
+    patient_id = (values or {}).get("patient_id")
+    if patient_id is not None and not 1 <= patient_id <= MAX_ID:
+        abort(404, description=f"no patient {patient_id}")
 
 
 @blueprint.get("/patients/<int:patient_id>/series")
