@@ -102,12 +102,19 @@ def agp(
     minute = np.arange(n_bins, dtype=np.int64) * bin_minutes
     pct = np.full((len(AGP_PERCENTILES), n_bins), np.nan)
     if v.size:
+        # all bins and percentiles at once: sort by (bin, value), then numpy's "linear"
+        # rule per bin — position q·(n−1) from the bin's first value, interpolated
         bins = (np.mod(t, DAY_S) // (bin_minutes * 60)).astype(np.int64)
-        order = np.argsort(bins, kind="stable")
+        order = np.lexsort((v, bins))
         bins, sorted_v = bins[order], v[order]
-        present, starts = np.unique(bins, return_index=True)
-        for b, chunk in zip(present, np.split(sorted_v, starts[1:]), strict=True):
-            pct[:, b] = np.percentile(chunk, AGP_PERCENTILES)
+        present, starts, counts = np.unique(bins, return_index=True, return_counts=True)
+        q = np.asarray(AGP_PERCENTILES, dtype=float)[:, None] / 100.0
+        pos = q * (counts - 1)
+        below = np.floor(pos).astype(np.int64)
+        frac = pos - below
+        lo = starts + below
+        hi = starts + np.minimum(below + 1, counts - 1)
+        pct[:, present] = sorted_v[lo] + frac * (sorted_v[hi] - sorted_v[lo])
 
     days = int(np.unique(np.floor_divide(t, DAY_S)).size)
     if t.size:

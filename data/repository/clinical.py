@@ -189,15 +189,12 @@ class ClinicalMixin(RepositoryBase):
         self.authorize(principal, patient_id)  # type: ignore[attr-defined]
         catalog.get(metric)
         with self.engine.connect() as conn:
-            rows = fetch_driver_rows(conn, (
-                "SELECT start_ts, utc_offset_min, end_ts, value, source_id FROM observations "
-                "WHERE patient_id = %s AND metric = %s AND start_ts >= %s AND start_ts < %s "
-                "ORDER BY start_ts, source_id"
-            ), (patient_id, metric, start_ts if start_ts is not None else -_FAR,
-                end_ts if end_ts is not None else _FAR))
-        t, off, end, value, source = columns(rows, 5)
-        t, off, end = t.astype(np.int64), off.astype(np.int64) * 60, end.astype(np.int64)
-        return Readings(t, t + off, end + off, value, source.astype(np.int64))
+            # the writer's bulk column read (one server-built bytea on PostgreSQL)
+            raw = self._read_raw(  # type: ignore[attr-defined]
+                conn, patient_id, metric, start_ts if start_ts is not None else -_FAR,
+                end_ts if end_ts is not None else _FAR)
+        off = raw.offset_min * 60
+        return Readings(raw.start, raw.start + off, raw.end + off, raw.value, raw.source_id)
 
     def buckets(self, principal: Principal, patient_id: int, metric: str,
                 start_ts: int | None, end_ts: int | None, *, hourly: bool = False,
