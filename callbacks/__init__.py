@@ -7,6 +7,7 @@ from dash import Dash
 from callbacks import (
     admin,
     admin_audit,
+    api_keys,
     clinical,
     explorer,
     jobs,
@@ -33,3 +34,4 @@ def register_all(app: Dash, settings: Settings) -> None:
     admin_audit.register(app)
     sharing.register(app)
     admin.register(app)
+    api_keys.register(app)
