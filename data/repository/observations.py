@@ -82,9 +82,13 @@ class WriteMixin(RepositoryBase):
         nothing of the batch is stored. Rollups are refreshed only for metrics that gained
         rows, so re-importing a file costs little more than reading it. A bulk import passes
         `deferred`: the windows of *every* row are added to it and the caller refreshes them
-        once at the end (`refresh_rollups`), also when a re-run inserts nothing new.
+        (`refresh_rollups`: the importer does so one batch behind), also when a re-run
+        inserts nothing new.
 
         `batch.rows` is a list of row tuples or, from the import pipeline, `RowColumns`.
+        Rows repeated inside the batch count once (the first is kept). On PostgreSQL, rows
+        go by binary COPY straight into the table for metrics where no stored row can
+        conflict, else through a staging table and ON CONFLICT DO NOTHING.
         """
         if not len(batch.rows):
             return UpsertResult(0, 0, 0)
