@@ -320,7 +320,7 @@ def test_upload_api_needs_the_header_with_a_session_but_not_with_an_api_key(clie
     login(client, ADA, csrf=False)
     body = {"patient_id": world.patient_a, "filename": "export.zip", "size": 10}
     assert client.post("/api/v1/uploads", json=body).status_code == 403
-    assert client.put("/api/v1/uploads/x", data=b"0123").status_code == 403
+    assert client.put(f"/api/v1/uploads/{'ab' * 16}", data=b"0123").status_code == 403
     assert client.post("/api/v1/uploads", json=body,
                        headers={"X-CSRF-Token": page_token(client)}).status_code == 201
     key = world.repo.create_api_key(user_row(world, ADA)["id"], ["ingest"])
