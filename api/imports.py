@@ -88,7 +88,8 @@ def import_apple_health():
     require_scope("ingest")
     principal = current_principal()
     patient_id = _patient_id()
-    repository().authorize(principal, patient_id)
+    # an import changes the patient's data: read-only roles are refused before any byte lands
+    repository().authorize_change(principal, patient_id)
     if request.mimetype not in ACCEPTED_TYPES:
         raise ImportRequestError(
             f"send the export as the raw body with Content-Type application/zip or "

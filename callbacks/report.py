@@ -79,7 +79,8 @@ def register(app: Dash, settings: Settings) -> None:
     )
     def authorize(_clicks, patient_id: int):
         principal = current_principal()
-        repository().authorize(principal, patient_id)
+        # a report is stored for the patient: a change, so read-only roles may not start one
+        repository().authorize_change(principal, patient_id)
         return sign_job(settings.secret_key, principal, patient_id)
 
     @app.callback(

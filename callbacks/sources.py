@@ -9,6 +9,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from auth.principal import current_principal, repository
 from components import ids
 from components.imports import RANKED_METRICS, job_history, job_progress
+from data.access import AccessDenied
 
 
 def register(app: Dash) -> None:
@@ -57,7 +58,7 @@ def register(app: Dash) -> None:
             return no_update, True, True, no_update
         principal = current_principal()
         repo = repository()
-        job = repo.job(principal, job_id)
+        job = _job_or_refuse(lambda: repo.job(principal, job_id))
         view = job_progress(job.public(), int(time.time()))
         if not job.finished:
             return view, job.cancel_requested, False, no_update
@@ -72,7 +73,7 @@ def register(app: Dash) -> None:
     )
     def cancel(_clicks, job_id: str | None):
         if job_id:
-            repository().request_cancel(current_principal(), job_id)
+            _job_or_refuse(lambda: repository().request_cancel(current_principal(), job_id))
         return True
 
     @app.callback(
@@ -98,3 +99,12 @@ def register(app: Dash) -> None:
             repo.set_metric_priority(principal, patient_id, metric, order)
             changed.append(metric)
         return f"Saved; recomputed {', '.join(changed)}." if changed else "Nothing changed."
+
+
+def _job_or_refuse(call):
+    """A job someone may not see reads as absent in the repository (KeyError); over a
+    callback that is a refusal (403), never a server error."""
+    try:
+        return call()
+    except KeyError as exc:
+        raise AccessDenied("no such import job for you") from exc

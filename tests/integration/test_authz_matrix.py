@@ -211,7 +211,7 @@ CALLBACKS: dict[str, Kind] = {
     "clin-notes-version.data,clin-note-status.children,clin-note-text.value": write(),
     # the button's click marks the patient reviewed: the care team's clinicians only
     "clin-review-text.children": Kind("clinical review", frozenset({"clinician_a"})),
-    "report-token.data": read(),
+    "report-token.data": write(),  # a report is stored for the patient
     "report-status.children": BACKGROUND,
     "audit-table.children,audit-status.children,audit-page.data,audit-prev.disabled,"
     "audit-next.disabled": admin(),
@@ -232,17 +232,7 @@ CALLBACKS: dict[str, Kind] = {
 
 # Found by this test in code owned elsewhere; listed so they stay visible (see
 # test_known_issues_are_still_open) without hiding anything new. Remove when fixed.
-KNOWN_ISSUES: dict[str, str] = {
-    "POST /api/v1/imports/apple-health as caregiver_a":
-        "api/imports.py checks read access (authorize), not authorize_change, before "
-        "streaming the body to disk: read-only roles get 400 instead of 403",
-    "POST /api/v1/imports/apple-health as admin_break_glass_a": "same as above",
-    "callback job-view.children,job-cancel-import.disabled,job-poll.disabled,"
-    "job-history.children as ": "callbacks/sources.py poll: repository.job raises KeyError "
-                                "for someone else's job; it surfaces as a 500, not 403/404",
-    "callback job-cancel-import.disabled as ": "callbacks/sources.py cancel: the same "
-                                               "KeyError as a 500",
-}
+KNOWN_ISSUES: dict[str, str] = {}
 
 
 # --- the cast -----------------------------------------------------------------------------
@@ -551,10 +541,3 @@ def test_sign_out_route_and_matrix_summary(cast):
         print(f"known issue: {line}")
     new = [p for p in TALLY.problems if p not in known]
     assert not new, summary + "\n" + "\n".join(new)
-
-
-@pytest.mark.xfail(strict=True, reason="issues listed in KNOWN_ISSUES are still open")
-def test_known_issues_are_still_open(cast):
-    """Fails (XPASS, strict) once they are all fixed: then empty KNOWN_ISSUES."""
-    open_ones = [p for p in TALLY.problems if any(p.startswith(k) for k in KNOWN_ISSUES)]
-    assert not open_ones, "\n".join(open_ones)
