@@ -8,15 +8,16 @@ from dash.development.base_component import Component
 
 from components import ids
 
+KEYS = ("API keys", "/settings/api-keys")
 LINKS = {
     "patient": (("Overview", "/"), ("Heart rate", "/metrics/heart_rate"),
                 ("Steps", "/metrics/steps"), ("Weight", "/metrics/body_mass"),
-                ("Data sources", "/sources"), ("Sharing", "/settings/sharing")),
-    "caregiver": (("My patients", "/"),),
-    "clinician": (("Patients", "/patients"),),
+                ("Data sources", "/sources"), ("Sharing", "/settings/sharing"), KEYS),
+    "caregiver": (("My patients", "/"), KEYS),
+    "clinician": (("Patients", "/patients"), KEYS),
     # admins read patient data only through break-glass: "Patients" lists those sessions
     "admin": (("Users", "/admin/users"), ("Break-glass", "/admin/break-glass"),
-              ("Patients", "/patients"), ("Audit log", "/admin/audit")),
+              ("Patients", "/patients"), ("Audit log", "/admin/audit"), KEYS),
 }
 
 
