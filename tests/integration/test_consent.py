@@ -272,6 +272,8 @@ def test_break_glass_reads_read_only_until_ended(repo, cast):
     assert not repo.can_see(admin, cast["ben"]), "one patient only"
     assert [p.name for p in repo.list_patients(admin)] == ["Ada Example"]
     assert repo.patient(admin, ada).name == "Ada Example"
+    reads = repo.audit_events(SYSTEM, patient_id=ada, actor_id=cast["admin_id"], action="read")
+    assert reads, "a read during break-glass is audited (the read hook in authorize)"
     assert repo.break_glass_session(admin, ada).id == session.id
     assert [b.id for b in repo.break_glass_sessions(admin)] == [session.id]
     assert [b.admin_name for b in repo.break_glass_for_patient(cast["patient"], ada)] == ["Admin"]
