@@ -55,6 +55,8 @@ class AuditContext:
     detail: dict[str, Any] = field(default_factory=dict)
     logged: set[tuple[int | None, str]] = field(default_factory=set)
     labels: dict[int, str] = field(default_factory=dict)
+    # access decisions already taken in this request or job: (principal, patient) -> allowed
+    decisions: dict[tuple[Principal, int], bool] = field(default_factory=dict)
 
 
 _current: ContextVar[AuditContext | None] = ContextVar("healthdash_audit_context",

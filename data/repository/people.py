@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import func, insert, select
 
+from data import audit_context
 from data import schema as s
 from data.access import AccessDenied, Principal
 from data.repository.base import RepositoryBase, now_ts
@@ -161,9 +162,20 @@ class PeopleMixin(RepositoryBase):
             pid = int(patient_id)
         except (TypeError, ValueError):
             return False
+        if not 0 < pid < 2**31:
+            return False  # no such patient id (and PostgreSQL's int4 would refuse it)
+        # One decision per request or job: a patient-page callback authorizes the same
+        # patient several times; a new request (or job) decides again, so a revocation
+        # takes effect at the next one.
+        scope = audit_context.current()
+        key = (principal, pid)
+        if scope is not None and key in scope.decisions:
+            return scope.decisions[key]
         with self.engine.connect() as conn:
             found = conn.execute(
                 visible.where(visible.selected_columns[0] == pid).limit(1)).first()
+        if scope is not None:
+            scope.decisions[key] = found is not None
         return found is not None
 
     def authorize(self, principal: Principal, patient_id: int) -> None:
