@@ -117,6 +117,7 @@ def _layout():
         user.record.display_name if user else None,
         user.record.role if user else None,
         dash.page_container,
+        csrf_token=security.csrf_token() if user else "",
     )
 
 

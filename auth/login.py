@@ -255,9 +255,25 @@ def login():
     return redirect(next_url)
 
 
+LOGOUT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign out · HealthDash</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/assets/style.css"></head>
+<body class="login-body"><main class="login-card">
+<h1>HealthDash</h1><p>Sign out of HealthDash?</p>
+<form method="post" action="/logout">{{ csrf_field() }}
+<button type="submit" class="btn btn-primary" id="confirm-logout">Sign out</button>
+<a href="/" class="ms-3">Stay signed in</a>
+</form></main></body></html>"""
+
+
 @blueprint.route("/logout", methods=["GET", "POST"])
 def logout():
-    """End the server-side session and return to the sign-in page."""
+    """POST ends the server-side session; GET only asks (a GET must not change state)."""
+    if request.method == "GET":
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        return render_template_string(LOGOUT_PAGE)
     token = session.get(SESSION_KEY)
     repo = repository()
     if current_user.is_authenticated:

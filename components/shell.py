@@ -21,16 +21,25 @@ LINKS = {
 }
 
 
-def shell(user_name: str | None, role: str | None, content: Component) -> html.Div:
-    """Navbar plus page content; no navigation links for anonymous visitors."""
+def shell(user_name: str | None, role: str | None, content: Component,
+          csrf_token: str = "") -> html.Div:
+    """Navbar plus page content; no navigation links for anonymous visitors.
+
+    Sign-out is a POST form carrying the CSRF token: a link (GET) would let another site
+    sign people out.
+    """
     links = [dbc.NavItem(dbc.NavLink(label, href=href, active="exact"))
              for label, href in LINKS.get(role or "", ())]
     right = []
     if user_name:
         right = [
             html.Span(f"{user_name} · {role}", className="navbar-text me-3", id="nav-user"),
-            html.A("Sign out", href="/logout", className="btn btn-outline-light btn-sm",
-                   id="nav-logout"),
+            html.Form([
+                dcc.Input(type="hidden", name="csrf_token", value=csrf_token,
+                          id="nav-logout-csrf"),
+                html.Button("Sign out", type="submit", className="btn btn-outline-light btn-sm",
+                            id="nav-logout"),
+            ], method="POST", action="/logout", className="logout-form"),
         ]
     navbar = html.Nav(
         html.Div([

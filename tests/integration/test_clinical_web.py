@@ -10,7 +10,7 @@ import pytest
 
 from callbacks.report import generate_report
 from data.panels import panel_window
-from tests.integration.conftest import login, panel_callback
+from tests.integration.conftest import login, logout, panel_callback
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_reports_are_only_served_to_people_who_may_see_the_patient(client, world
         response = client.get(f"/reports/{report_id}.pdf")
         assert response.status_code == 403, who
         assert b"%PDF" not in response.data
-        client.get("/logout")
+        logout(client)
     login(client, "ada@example.org")
     assert client.get(f"/reports/{report_id}.pdf").status_code == 200, "the patient may"
     assert client.get("/reports/00000000000000000000000000000000.pdf").status_code == 404

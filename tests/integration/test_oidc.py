@@ -16,6 +16,7 @@ from data.access import Principal
 from data.migrate import upgrade
 from data.repository import Repository
 from settings import Settings
+from tests.integration.conftest import logout
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
 
 GROUP_ROLES = {"hd-admins": "admin", "hd-clinicians": "clinician", "hd-patients": "patient"}
@@ -159,7 +160,7 @@ def test_replayed_or_forged_state_is_refused(tmp_path, provider):
     client = app.server.test_client()
     response, callback = sso(client, provider)
     assert response.status_code == 302
-    client.get("/logout")
+    logout(client)
     assert client.get(callback).status_code == 401  # state used once
     # a callback from another browser's flow (its state is not in this session)
     other = app.server.test_client()

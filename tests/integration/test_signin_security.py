@@ -23,6 +23,7 @@ from tests.integration.conftest import (
     form_token,
     header_callback,
     login,
+    logout,
     make_world,
     page_token,
 )
@@ -114,7 +115,7 @@ def test_five_failures_lock_the_account_and_success_resets_the_count(client, wor
     assert user_row(world, ADA)["failed_logins"] == 4
     assert login(client, ADA).status_code == 302  # the fifth try is right: no lock
     assert user_row(world, ADA)["failed_logins"] == 0
-    client.get("/logout")
+    logout(client)
     for _ in range(5):
         assert login(client, ADA, "wrong-password").status_code == 401
     row = user_row(world, ADA)
@@ -134,7 +135,7 @@ def test_sign_in_events_are_audited(client, world):
     login(client, "nobody@example.org\x00\x07", "x" * 20)
     login(client, ADA, "wrong-password")
     login(client, ADA)
-    client.get("/logout")
+    logout(client)
     events = list(reversed(world.repo.audit_events(SYSTEM, limit=1000)))
     sign = [e for e in events if e.action in ("sign_in_failed", "sign_in", "sign_out")]
     assert [e.action for e in sign] == ["sign_in_failed", "sign_in_failed", "sign_in",
@@ -244,7 +245,7 @@ def test_sign_out_makes_a_copied_cookie_worthless(client, world):
     thief.set_cookie("session", stolen)
     thief.environ_base["HTTP_X_CSRF_TOKEN"] = token
     assert callback_status(thief, world) == 200, "the copy works while the session lives"
-    client.get("/logout")
+    logout(client)
     assert callback_status(thief, world) == 401
     page = thief.get("/metrics/steps")
     assert page.status_code == 302 and page.location.startswith("/login")
@@ -265,7 +266,7 @@ def test_sign_in_rotates_the_session(client, world):
     planted.set_cookie("session", before)
     assert callback_status(planted, world) == 401
     # each sign-in is a new server-side session; only its SHA-256 is stored
-    client.get("/logout")
+    logout(client)
     login(client, ADA)
     rows = session_rows(world, ADA)
     assert len(rows) == 2 and rows[0]["id"] != rows[1]["id"]

@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.integration.conftest import PASSWORD, header_callback, login, panel_callback
+from tests.integration.conftest import (
+    PASSWORD,
+    header_callback,
+    login,
+    logout,
+    panel_callback,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -82,7 +88,7 @@ def test_sign_out_ends_the_session(client, world):
     login(client, "ada@example.org")
     assert client.post("/_dash-update-component",
                        json=header_callback(world.patient_a)).status_code == 200
-    client.get("/logout")
+    logout(client)
     assert client.post("/_dash-update-component",
                        json=header_callback(world.patient_a)).status_code == 401
 
