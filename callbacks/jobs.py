@@ -35,7 +35,8 @@ def register(app: Dash, settings: Settings) -> None:
     )
     def authorize(_clicks, patient_id: int):
         principal = current_principal()
-        repository().authorize(principal, patient_id)
+        # rebuilding a patient's summaries is a change: read-only roles may not start it
+        repository().authorize_change(principal, patient_id)
         return sign_job(settings.secret_key, principal, patient_id)
 
     @app.callback(

@@ -19,6 +19,25 @@ def layout(patient: str | None = None, **_query):
     patient_id = int(patient) if patient and patient.isdigit() else principal.patient_id
     if patient_id is None or not repository().can_see(principal, patient_id):
         return no_access()
+    if not repository().can_change(principal, patient_id):
+        # caregivers and break-glass admins read; the repository refuses their changes too
+        return html.Div([
+            dcc.Store(id=ids.SOURCES_PATIENT, data=patient_id),
+            dcc.Store(id=ids.ACTIVE_JOB),
+            dcc.Interval(id=ids.JOB_POLL, interval=1000, disabled=True),
+            html.H1("Data sources"),
+            html.P("You have read-only access: imports and the device ranking are managed "
+                   "by the patient and their clinicians.", className="muted", role="note"),
+            html.Section([
+                html.H2("Import progress"),
+                html.Div(id=ids.JOB_VIEW, children=html.P("No import running.",
+                                                          className="muted")),
+                html.Button("Cancel import", id=ids.JOB_CANCEL_IMPORT, disabled=True,
+                            hidden=True),
+            ], className="chart-card mt-4"),
+            html.Section([html.H2("Recent imports"), html.Div(id=ids.JOB_HISTORY)],
+                         className="chart-card mt-4"),
+        ])
     return html.Div([
         dcc.Store(id=ids.SOURCES_PATIENT, data=patient_id),
         dcc.Store(id=ids.ACTIVE_JOB),

@@ -185,7 +185,7 @@ CALLBACKS: dict[str, Kind] = {
     "explorer-graph.figure,explorer-status.children": read("weight"),
     "patient-table.children,triage-count.children,triage-page.max_value,"
     "triage-page.active_page": listing(),
-    "job-token.data": read(),
+    "job-token.data": write(),  # rebuilding summaries is a change
     "job-status.children": BACKGROUND,
     'active-job.data,job-history.children,{"metric":["ALL"],"type":"priority"}.options,'
     '{"metric":["ALL"],"type":"priority"}.value': read(),
