@@ -17,10 +17,11 @@ from data.collectors.apple_health_types import RowColumns
 from data.dispatch import run_in_process
 from data.importer import run_import
 from data.queries import SeriesQuery
-from data.repository import ObservationBatch
+from data.repository import ObservationBatch, Repository
 from data.repository.observations import subtract_windows
 from data.rollups import RawRows, compute, compute_hour_and_day
 from data.schema import observations
+from tests.conftest import _truncate
 
 SYSTEM = Principal.system()
 
@@ -173,11 +174,18 @@ def test_bad_rows_as_columns_are_refused_by_row(repo):
     assert stored(repo) == 0
 
 
-def test_postgresql_direct_copy_falls_back_when_a_stored_row_was_not_seen(repo, monkeypatch):
+@pytest.fixture
+def pg_repo(pg_engine):
+    """A repository on the real PostgreSQL only (these paths do not exist on SQLite)."""
+    _truncate(pg_engine)
+    yield Repository(pg_engine)
+    _truncate(pg_engine)
+
+
+def test_postgresql_direct_copy_falls_back_when_a_stored_row_was_not_seen(pg_repo, monkeypatch):
     """A writer that slipped a row in after the overlap check: the direct COPY fails on the
     key, is rolled back to its savepoint, and the careful path stores the rest once."""
-    if repo.sqlite:
-        pytest.skip("PostgreSQL only")
+    repo = pg_repo
     patient = repo.create_patient("Anna Example", "Europe/Paris")
     rows = heart_rows(30)
     repo.upsert_observations(ObservationBatch(patient, rows[10:20], KINDS))
@@ -187,9 +195,8 @@ def test_postgresql_direct_copy_falls_back_when_a_stored_row_was_not_seen(repo, 
     assert stored(repo) == 30
 
 
-def test_postgresql_text_copy_when_a_table_is_not_laid_out_as_expected(repo, monkeypatch):
-    if repo.sqlite:
-        pytest.skip("PostgreSQL only")
+def test_postgresql_text_copy_when_a_table_is_not_laid_out_as_expected(pg_repo, monkeypatch):
+    repo = pg_repo
     monkeypatch.setattr(type(repo), "_pg_binary_ok", lambda *_args: False)
     patient = repo.create_patient("Anna Example", "Europe/Paris")
     rows = [*heart_rows(30), ("steps", T0, T0 + 600, 60, 100.0, "Anna’s iPhone")]
