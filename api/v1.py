@@ -8,16 +8,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, jsonify, request
 
 from auth.principal import current_principal, repository
-from components.clinical_stats import (
-    Stat,
-    bp_stats,
-    glucose_stats,
-    heart_stats,
-    sleep_stats,
-    spo2_stats,
-    steps_stats,
-    weight_stats,
-)
+from components.clinical_stats import STATS, Stat
 from data import audit_context, catalog, panels
 from data.export import to_csv, to_json
 from data.panels import panel_window, range_label
@@ -89,15 +80,8 @@ def clinical(patient_id: int):
     except ValueError as exc:
         raise BadRequest(str(exc)) from exc
     window = panel_window(patient_id, patient.timezone, "custom" if start else "90d", start, end)
-    groups = {
-        "blood_pressure": bp_stats(panels.blood_pressure(repo, principal, window)),
-        "weight": weight_stats(panels.weight(repo, principal, window)),
-        "heart": heart_stats(panels.heart(repo, principal, window)),
-        "activity": steps_stats(panels.steps(repo, principal, window)),
-        "sleep": sleep_stats(panels.sleep(repo, principal, window)),
-        "spo2": spo2_stats(panels.spo2(repo, principal, window)),
-        "glucose": glucose_stats(panels.glucose(repo, principal, window)),
-    }
+    groups = {"activity" if name == "steps" else name: STATS[name](panel)
+              for name, panel in panels.all_panels(repo, principal, window).items()}
     return jsonify(
         patient_id=patient_id, timezone=patient.timezone, range=range_label(window),
         start_utc=window.start, end_utc=window.end,

@@ -61,14 +61,18 @@ def stats_list(stats: list[Stat]) -> list:
 
 
 def context(range_key, custom_start, custom_end, patient_id):
-    """(principal, repository, window, notes as (local time, text)) of a panel callback."""
+    """(principal, repository, window) of a panel callback."""
     principal = current_principal()
     repo = repository()
     patient = repo.patient(principal, patient_id)
     window = panel_window(patient_id, patient.timezone, range_key, custom_start, custom_end)
-    notes = [(n.t_local, n.text) for n in repo.notes(principal, patient_id, window.start,
-                                                      window.end)]
-    return principal, repo, window, notes
+    return principal, repo, window
+
+
+def marks(repo, principal, window) -> list[tuple[int, str]]:
+    """The window's notes as chart markers: (local time, text)."""
+    return [(n.t_local, n.text)
+            for n in repo.notes(principal, window.patient_id, window.start, window.end)]
 
 
 def register(app: Dash) -> None:
@@ -76,13 +80,14 @@ def register(app: Dash) -> None:
 
     @app.callback(Output(ids.CLIN_RANGE_TEXT, "children"), *_RANGE_INPUTS)
     def range_text(range_key, custom_start, custom_end, _v, patient_id):
-        _, _, window, _ = context(range_key, custom_start, custom_end, patient_id)
+        _, _, window = context(range_key, custom_start, custom_end, patient_id)
         return f"{range_label(window)} · times in {window.tz}"
 
     @app.callback(Output(ids.clin_stats("bp"), "children"), Output(ids.clin_graph("bp"), "figure"),
                   Output(ids.clin_graph("bp-categories"), "figure"), *_RANGE_INPUTS)
     def blood_pressure(range_key, custom_start, custom_end, _v, patient_id):
-        who, repo, w, notes = context(range_key, custom_start, custom_end, patient_id)
+        who, repo, w = context(range_key, custom_start, custom_end, patient_id)
+        notes = marks(repo, who, w)
         panel = panels.blood_pressure(repo, who, w)
         shares = panel.summary.category_share if panel.summary else {}
         return (stats_list(bp_stats(panel)),
@@ -93,7 +98,8 @@ def register(app: Dash) -> None:
     @app.callback(Output(ids.clin_stats("weight"), "children"),
                   Output(ids.clin_graph("weight"), "figure"), *_RANGE_INPUTS)
     def weight(range_key, custom_start, custom_end, _v, patient_id):
-        who, repo, w, notes = context(range_key, custom_start, custom_end, patient_id)
+        who, repo, w = context(range_key, custom_start, custom_end, patient_id)
+        notes = marks(repo, who, w)
         panel = panels.weight(repo, who, w)
         avg7 = panel.trend.avg7 if panel.trend else panel.kg
         return (stats_list(weight_stats(panel)),
@@ -104,7 +110,8 @@ def register(app: Dash) -> None:
                   Output(ids.clin_graph("resting"), "figure"),
                   Output(ids.clin_graph("hrv"), "figure"), *_RANGE_INPUTS)
     def heart(range_key, custom_start, custom_end, _v, patient_id):
-        who, repo, w, notes = context(range_key, custom_start, custom_end, patient_id)
+        who, repo, w = context(range_key, custom_start, custom_end, patient_id)
+        notes = marks(repo, who, w)
         panel = panels.heart(repo, who, w)
         hr = panel.heart_rate
         figures = [
@@ -121,7 +128,7 @@ def register(app: Dash) -> None:
                   Output(ids.CLIN_NIGHT, "options"), Output(ids.CLIN_NIGHT, "value"),
                   *_RANGE_INPUTS)
     def sleep(range_key, custom_start, custom_end, _v, patient_id):
-        who, repo, w, _ = context(range_key, custom_start, custom_end, patient_id)
+        who, repo, w = context(range_key, custom_start, custom_end, patient_id)
         panel = panels.sleep(repo, who, w)
         nights = [int(n) for n in panel.nights]
         options = [{"label": night_label(n), "value": str(n)} for n in reversed(nights)]
@@ -142,7 +149,8 @@ def register(app: Dash) -> None:
     @app.callback(Output(ids.clin_stats("steps"), "children"),
                   Output(ids.clin_graph("steps"), "figure"), *_RANGE_INPUTS)
     def steps(range_key, custom_start, custom_end, _v, patient_id):
-        who, repo, w, notes = context(range_key, custom_start, custom_end, patient_id)
+        who, repo, w = context(range_key, custom_start, custom_end, patient_id)
+        notes = marks(repo, who, w)
         panel = panels.steps(repo, who, w)
         return (stats_list(steps_stats(panel)),
                 steps_figure(panel.day, panel.steps, panel.source, tz=w.tz, notes=notes))
@@ -150,7 +158,8 @@ def register(app: Dash) -> None:
     @app.callback(Output(ids.clin_stats("spo2"), "children"),
                   Output(ids.clin_graph("spo2"), "figure"), *_RANGE_INPUTS)
     def spo2(range_key, custom_start, custom_end, _v, patient_id):
-        who, repo, w, notes = context(range_key, custom_start, custom_end, patient_id)
+        who, repo, w = context(range_key, custom_start, custom_end, patient_id)
+        notes = marks(repo, who, w)
         panel = panels.spo2(repo, who, w)
         n = panel.nightly
         return (stats_list(spo2_stats(panel)),
@@ -161,7 +170,7 @@ def register(app: Dash) -> None:
                   Output(ids.clin_graph("agp"), "figure"),
                   Output(ids.clin_graph("tir"), "figure"), *_RANGE_INPUTS)
     def glucose(range_key, custom_start, custom_end, _v, patient_id):
-        who, repo, w, _ = context(range_key, custom_start, custom_end, patient_id)
+        who, repo, w = context(range_key, custom_start, custom_end, patient_id)
         panel = panels.glucose(repo, who, w)
         if panel is None:
             return True, [], no_update, no_update
@@ -176,7 +185,7 @@ def register(app: Dash) -> None:
     @app.callback(Output(ids.clin_graph("heatmap"), "figure"),
                   Input(ids.CLIN_HEATMAP_METRIC, "value"), *_RANGE_INPUTS)
     def heatmap(metric, range_key, custom_start, custom_end, _v, patient_id):
-        who, repo, w, _ = context(range_key, custom_start, custom_end, patient_id)
+        who, repo, w = context(range_key, custom_start, custom_end, patient_id)
         if metric not in panels.HEATMAP_METRICS:
             metric = "heart_rate"
         matrix, how = panels.heatmap(repo, who, w, metric)

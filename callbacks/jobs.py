@@ -6,22 +6,12 @@ callback (Celery or diskcache worker, no request) only acts on a valid token.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from dash import Dash, Input, Output, State, no_update
 
-from auth.principal import current_principal, repository
-from auth.tokens import open_job, sign_job
+from callbacks.common import open_change_job, sign_change_job
 from components import ids
 from data import audit_context
-from data.db import make_engine
-from data.repository import Repository
 from settings import Settings
-
-
-@lru_cache(maxsize=4)
-def _worker_repository(url: str) -> Repository:
-    return Repository(make_engine(url))
 
 
 def register(app: Dash, settings: Settings) -> None:
@@ -34,10 +24,8 @@ def register(app: Dash, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def authorize(_clicks, patient_id: int):
-        principal = current_principal()
         # rebuilding a patient's summaries is a change: read-only roles may not start it
-        repository().authorize_change(principal, patient_id)
-        return sign_job(settings.secret_key, principal, patient_id)
+        return sign_change_job(settings.secret_key, patient_id)
 
     @app.callback(
         Output(ids.JOB_STATUS, "children"),
@@ -55,9 +43,8 @@ def register(app: Dash, settings: Settings) -> None:
     def recompute(set_progress, token: str | None):
         if not token:
             return no_update
-        principal, patient_id = open_job(settings.secret_key, token)
-        repo = _worker_repository(settings.resolved_database_url)
-        repo.authorize(principal, patient_id)
+        _, patient_id, repo = open_change_job(settings.secret_key,
+                                              settings.resolved_database_url, token)
         days = repo.recompute_rollups(
             patient_id, progress=lambda done, total: set_progress((str(done), str(total)))
         )

@@ -33,7 +33,7 @@ def register(app: Dash) -> None:
         State(ids.PATIENT_STORE, "data"),
     )
     def note_list(range_key, custom_start, custom_end, _version, patient_id):
-        principal, repo, window, _ = context(range_key, custom_start, custom_end, patient_id)
+        principal, repo, window = context(range_key, custom_start, custom_end, patient_id)
         found = repo.notes(principal, patient_id, window.start, window.end)
         if not found:
             return [html.Li("No notes in this range.", className="muted")]

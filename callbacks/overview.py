@@ -5,7 +5,6 @@ from __future__ import annotations
 from dash import Dash, Input, Output, html
 
 from auth.principal import current_principal, repository
-from callbacks.common import age
 from components import ids
 from components.cards import kpi_card, kpi_row
 from components.layouts import KPI_METRICS
@@ -26,7 +25,7 @@ def register(app: Dash) -> None:
         principal = current_principal()
         repo = repository()
         patient = repo.patient(principal, patient_id)
-        years = age(patient.birth_date)
+        years = patient.age()
         title = html.Span([
             patient.name,
             html.Small(f" · {years} y" if years is not None else "", className="muted"),

@@ -12,13 +12,10 @@ from zoneinfo import ZoneInfo
 
 from dash import Dash, Input, Output, State, html, no_update
 
-from auth.principal import current_principal, repository
-from auth.tokens import open_job, sign_job
-from callbacks.jobs import _worker_repository
+from callbacks.common import open_change_job, sign_change_job
 from components import ids
 from components.report import build_report_pdf
 from components.report_content import build_report_data
-from components.triage import age
 from data import audit_context, panels
 from data.access import Principal
 from data.panels import panel_window, range_label
@@ -33,12 +30,9 @@ def generate_report(repo: Repository, principal: Principal, window: panels.Windo
     """Build, store and return (report id, pages) of one patient's report for a window."""
     pid = window.patient_id
     patient = repo.patient(principal, pid)
-    steps_total = 9
-    parts = {}
-    for i, name in enumerate(("blood_pressure", "weight", "heart", "steps", "sleep", "spo2",
-                              "glucose"), start=1):
-        parts[name] = getattr(panels, name)(repo, principal, window)
-        progress(i, steps_total)
+    steps_total = len(panels.PANELS) + 2  # the panels, the PDF, storing it
+    parts = panels.all_panels(repo, principal, window,
+                              progress=lambda done, _total: progress(done, steps_total))
     notes = [(n.t_local, n.author, n.text)
              for n in repo.notes(principal, pid, window.start, window.end)]
     # the triage list's flags use their own windows (7 days; glucose 14), ending at the
@@ -47,7 +41,7 @@ def generate_report(repo: Repository, principal: Principal, window: panels.Windo
              for f in repo.patient_flags(principal, pid)]
     author = repo.user_by_id(principal.user_id) if principal.user_id else None
     zone = ZoneInfo(patient.timezone)
-    years = age(patient.birth_date)
+    years = patient.age()
     detail = " · ".join(x for x in (
         f"Born {patient.birth_date:%Y-%m-%d}" if patient.birth_date else "",
         f"{years} y" if years is not None else "", patient.sex or "") if x)
@@ -78,10 +72,8 @@ def register(app: Dash, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def authorize(_clicks, patient_id: int):
-        principal = current_principal()
         # a report is stored for the patient: a change, so read-only roles may not start one
-        repository().authorize_change(principal, patient_id)
-        return sign_job(settings.secret_key, principal, patient_id)
+        return sign_change_job(settings.secret_key, patient_id)
 
     @app.callback(
         Output(ids.REPORT_STATUS, "children"),
@@ -101,8 +93,8 @@ def register(app: Dash, settings: Settings) -> None:
     def build(set_progress, token: str | None, range_key, custom_start, custom_end):
         if not token:
             return no_update
-        principal, patient_id = open_job(settings.secret_key, token)
-        repo = _worker_repository(settings.resolved_database_url)
+        principal, patient_id, repo = open_change_job(
+            settings.secret_key, settings.resolved_database_url, token)
         tz = repo.patient(principal, patient_id).timezone
         window = panel_window(patient_id, tz, range_key, custom_start, custom_end)
         report_id, pages = generate_report(

@@ -174,3 +174,9 @@ def glucose_stats(panel: GlucosePanel | None) -> list[Stat]:
              f"above 250: {number(t.above_250, 1, '%')} · target < 25% (< 5% above 250)",
              t.above_180),
     ]
+
+
+# The formatter of each panel of `data.panels.PANELS`, by the same names.
+STATS = {"blood_pressure": bp_stats, "weight": weight_stats, "heart": heart_stats,
+         "steps": steps_stats, "sleep": sleep_stats, "spo2": spo2_stats,
+         "glucose": glucose_stats}

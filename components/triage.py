@@ -6,7 +6,7 @@ so the list reads the same in black and white and to a screen reader.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from dash import html
 
@@ -27,14 +27,6 @@ FILTERS = {
 }
 SEVERITY = {3: ("High", "▲▲"), 2: ("Medium", "▲"), 1: ("Low", "•")}
 _FAR_PAST = -(2**62)
-
-
-def age(birth: date | None, today: date | None = None) -> int | None:
-    """Whole years since birth."""
-    if birth is None:
-        return None
-    today = today or date.today()
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
 def _reviewed_ts(row: TriageRow) -> int:
@@ -143,7 +135,7 @@ def triage_table(rows: list[TriageRow], *, has_filter: bool) -> html.Table | htm
         html.Tr([
             html.Th(html.A(r.patient.name, href=f"/patients/{r.patient.id}",
                            className="patient-link"), scope="row"),
-            html.Td(age(r.patient.birth_date) if r.patient.birth_date else NO_VALUE),
+            html.Td(r.patient.age() if r.patient.birth_date else NO_VALUE),
             html.Td(_freshness(r)), html.Td(_bp(r.stats)), html.Td(_rhr(r.stats)),
             html.Td(_weight(r.stats)),
             html.Td(number(r.stats.get("spo2_min_7d"), 0, "%")),

@@ -8,6 +8,7 @@ Results are cached under the patient's data version (`Repository.memo`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -284,3 +285,18 @@ def heatmap(repo: Repository, who: Principal, w: Window, metric: str) -> tuple[n
             return total / np.maximum(per_weekday, 1)[:, None], "sum"
         return weekday_hour(rows.bucket, rows.mean, how="mean"), "mean"
     return repo.memo(who, w.patient_id, w.key(f"heatmap:{metric}"), build)
+
+
+# Every range panel in page order, for the callers that need them all (report, API).
+PANELS = (("blood_pressure", blood_pressure), ("weight", weight), ("heart", heart),
+          ("steps", steps), ("sleep", sleep), ("spo2", spo2), ("glucose", glucose))
+
+
+def all_panels(repo: Repository, who: Principal, w: Window,
+               progress: Callable[[int, int], None] = lambda done, total: None) -> dict:
+    """Each panel's data over the window, by name (progress after each one)."""
+    out = {}
+    for i, (name, build) in enumerate(PANELS, start=1):
+        out[name] = build(repo, who, w)
+        progress(i, len(PANELS))
+    return out

@@ -40,6 +40,14 @@ class PatientRecord:
     timezone: str
     user_id: int | None
 
+    def age(self, today: date | None = None) -> int | None:
+        """Whole years since birth (None when the birth date is unknown)."""
+        if self.birth_date is None:
+            return None
+        today = today or date.today()
+        born = self.birth_date
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
 
 class PeopleMixin(RepositoryBase):
     """Accounts, patients and who may see whom."""
