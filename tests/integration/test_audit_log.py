@@ -25,7 +25,7 @@ def _without_guard(repo, sql: str) -> None:
             conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
         else:
             for event in ("update", "delete"):
-                conn.execute(text(f"DROP TRIGGER audit_events_no_{event}"))
+                conn.execute(text(f"DROP TRIGGER IF EXISTS audit_events_no_{event}"))
             conn.execute(text(sql))
 
 

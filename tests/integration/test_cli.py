@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.test_audit_log import _without_guard
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -105,21 +107,6 @@ def _audit_repo(url: str):
     return repo
 
 
-def _tamper(repo, sql: str) -> None:
-    """What the database's owner could do: switch the append-only guard off, then edit."""
-    from sqlalchemy import text
-
-    with repo.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
-            conn.execute(text(sql))
-            conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
-        else:
-            for event in ("update", "delete"):
-                conn.execute(text(f"DROP TRIGGER IF EXISTS audit_events_no_{event}"))
-            conn.execute(text(sql))
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def audit_db(request, tmp_path):
     """A migrated database URL on each dialect, with five audit events."""
@@ -148,7 +135,7 @@ def test_audit_verify_finds_a_tampered_event(tmp_path, audit_db, sql, problem, c
     head = repo.verify_audit().head
     assert intact.stdout.splitlines() == ["audit log intact: 5 events checked",
                                           f"head hash: {head}"]
-    _tamper(repo, sql)
+    _without_guard(repo, sql)
     broken = healthdash(tmp_path, "audit", "verify", database_url=url)
     print(f"$ healthdash audit verify   # {url.split(':')[0]}, after: {sql}\n{broken.stdout}")
     assert broken.returncode == 1, broken.stderr
