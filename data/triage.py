@@ -91,8 +91,8 @@ def compute(inputs: TriageInputs) -> dict:
         sys_, dia = float(inputs.bp_systolic[-1]), float(inputs.bp_diastolic[-1])
         band = catalog.bp_category(sys_, dia)
         latest_bp = (sys_, dia)
-        recent = inputs.bp_t_local > day - BP_DAYS * DAY + DAY - 1
-        recent &= inputs.bp_t_local < day + DAY
+        # the BP_DAYS local days ending with `day`
+        recent = (inputs.bp_t_local >= day - (BP_DAYS - 1) * DAY) & (inputs.bp_t_local < day + DAY)
         stats["bp"] = {"latest": [_num(sys_), _num(dia)], "latest_local":
                        int(inputs.bp_t_local[-1]), "category": band.label,
                        "severity": band.severity, "mean_7d": None, "n_7d": int(recent.sum())}
